@@ -1,0 +1,22 @@
+import { describe, expect, it } from '@jest/globals'
+import { execFileSync, spawnSync } from 'node:child_process'
+import path from 'node:path'
+
+const cli = path.join(process.cwd(), 'src', 'cli-entry.ts')
+
+describe('waybill CLI', () => {
+  it('prints its version', () => {
+    const out = execFileSync('node', ['--import', 'tsx', cli, 'version'], { encoding: 'utf8' })
+    expect(out.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+  })
+  it('exits 2 on an unknown command and names it', () => {
+    const res = spawnSync('node', ['--import', 'tsx', cli, 'frobnicate'], { encoding: 'utf8' })
+    expect(res.status).toBe(2)
+    expect(res.stderr).toContain("unknown command 'frobnicate'")
+  })
+  it('exits 2 on an unknown flag', () => {
+    const res = spawnSync('node', ['--import', 'tsx', cli, 'version', '--nope'], { encoding: 'utf8' })
+    expect(res.status).toBe(2)
+    expect(res.stderr).toContain('--nope')
+  })
+})

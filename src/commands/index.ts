@@ -1,0 +1,7 @@
+import type { Command } from './context.js'
+import { versionCommand } from './version.js'
+
+/** Every command, by name. The CLI and the action both dispatch through this table. */
+export const commands: Record<string, Command> = {
+  [versionCommand.name]: versionCommand
+}

@@ -1,0 +1,57 @@
+import { runTool, type RunOptions } from '../util/exec.js'
+import { registerSecret } from '../util/logger.js'
+
+/**
+ * Credentials for Git over HTTP(S). The token travels as an `http.<url>.extraheader` set through
+ * GIT_CONFIG_* environment variables: never in a URL, an argument list or a config file.
+ */
+export interface GitCredentials {
+  /** A token for HTTPS remotes (GitHub token, PAT). */
+  token?: string
+  username?: string
+  /** Restrict the header to this URL prefix (e.g. https://github.com/); default: every https URL. */
+  urlPrefix?: string
+}
+
+export interface GitOptions extends Omit<RunOptions, 'env'> {
+  credentials?: GitCredentials
+  env?: NodeJS.ProcessEnv
+}
+
+export function gitEnv(credentials?: GitCredentials, extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ASKPASS: 'echo',
+    LC_ALL: 'C',
+    ...extra
+  }
+  const pairs: Array<[string, string]> = []
+  if (credentials?.token) {
+    registerSecret(credentials.token)
+    const basic = Buffer.from(`${credentials.username ?? 'x-access-token'}:${credentials.token}`).toString('base64')
+    registerSecret(basic)
+    const prefix = credentials.urlPrefix ?? 'https://'
+    pairs.push([`http.${prefix}.extraheader`, `AUTHORIZATION: basic ${basic}`])
+  }
+  const base = Number(env.GIT_CONFIG_COUNT ?? 0) || 0
+  pairs.forEach(([k, v], i) => {
+    env[`GIT_CONFIG_KEY_${base + i}`] = k
+    env[`GIT_CONFIG_VALUE_${base + i}`] = v
+  })
+  if (pairs.length) env.GIT_CONFIG_COUNT = String(base + pairs.length)
+  return env
+}
+
+/** Runs git with an argument array and returns trimmed stdout. */
+export async function git(args: readonly string[], opts: GitOptions = {}): Promise<string> {
+  const { credentials, env, ...rest } = opts
+  const res = await runTool('git', args, { ...rest, env: gitEnv(credentials, env) })
+  return res.stdout.replace(/\n$/, '')
+}
+
+/** Like git() but returns exit code and output instead of throwing. */
+export async function gitTry(args: readonly string[], opts: GitOptions = {}) {
+  const { credentials, env, ...rest } = opts
+  return runTool('git', args, { ...rest, env: gitEnv(credentials, env), allowFailure: true })
+}

@@ -1,0 +1,131 @@
+// Action entry: glue only. Reads inputs and the event, builds the same CommandContext the CLI
+// builds, runs the command, and maps the result onto outputs, the job summary and annotations.
+import * as core from '@actions/core'
+import fs from 'node:fs'
+import path from 'node:path'
+import { commands } from './commands/index.js'
+import type { CommandContext } from './commands/context.js'
+import type { Annotation, Logger } from './util/logger.js'
+import { redact, registerSecret } from './util/logger.js'
+import { errorMessage } from './util/errors.js'
+import { servicesFromFlags } from './cli.js'
+import { routeEvent } from './events.js'
+
+function toProps(w?: Annotation): core.AnnotationProperties | undefined {
+  if (!w) return undefined
+  return { file: w.file, startLine: w.line, startColumn: w.column, title: w.title }
+}
+
+export class ActionLogger implements Logger {
+  debug(m: string): void {
+    core.debug(redact(m))
+  }
+  info(m: string): void {
+    core.info(redact(m))
+  }
+  notice(m: string, w?: Annotation): void {
+    core.notice(redact(m), toProps(w))
+  }
+  warn(m: string, w?: Annotation): void {
+    core.warning(redact(m), toProps(w))
+  }
+  error(m: string, w?: Annotation): void {
+    core.error(redact(m), toProps(w))
+  }
+  group<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return core.group(redact(name), fn)
+  }
+  mask(secret: string): void {
+    registerSecret(secret)
+    core.setSecret(secret)
+  }
+}
+
+function readEvent(): unknown {
+  const p = process.env.GITHUB_EVENT_PATH
+  if (!p || !fs.existsSync(p)) return {}
+  return JSON.parse(fs.readFileSync(p, 'utf8'))
+}
+
+export async function run(): Promise<void> {
+  const logger = new ActionLogger()
+  try {
+    const input = (name: string) => core.getInput(name)
+    for (const secretInput of ['token', 'argocd-token', 'registry-credentials', 'secrets']) {
+      const v = input(secretInput)
+      if (v) {
+        logger.mask(v)
+        for (const line of v.split('\n')) {
+          const value = line.slice(line.indexOf('=') + 1).trim()
+          if (value.length >= 4) logger.mask(value)
+          const colon = value.indexOf(':')
+          if (colon >= 0 && value.length - colon > 4) logger.mask(value.slice(colon + 1))
+        }
+      }
+    }
+    const flags: Record<string, unknown> = {
+      token: input('token') || undefined,
+      'registry-credentials': input('registry-credentials') || undefined,
+      secrets: input('secrets') || undefined,
+      'insecure-registry': core.getMultilineInput('insecure-registries'),
+      'github-api-url': input('github-api-url') || undefined,
+      'github-host': core.getMultilineInput('github-hosts'),
+      'argocd-server': input('argocd-server') || undefined,
+      'argocd-token': input('argocd-token') || undefined,
+      'argocd-namespace': input('argocd-namespace') || undefined,
+      'argocd-insecure': input('argocd-insecure') === 'true'
+    }
+    const services = servicesFromFlags(flags, process.env)
+    const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
+    const serverUrl = process.env.GITHUB_SERVER_URL ?? 'https://github.com'
+    const runURL =
+      process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID
+        ? `${serverUrl}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`
+        : undefined
+    const ctx: CommandContext = {
+      repoDir: path.resolve(workspace, input('repo-dir') || '.'),
+      configDir: input('config') || '.waybill',
+      stateBranch: input('state-branch') || 'waybill/state',
+      remote: 'origin',
+      project: input('project') || process.env.GITHUB_REPOSITORY?.split('/')[1],
+      json: true,
+      logger,
+      services,
+      actor: process.env.GITHUB_ACTOR,
+      runURL,
+      waitMs: Number(input('wait') || 0) * 1000,
+      print: (text) => core.info(redact(text)),
+      now: () => new Date()
+    }
+    const route = routeEvent({
+      eventName: process.env.GITHUB_EVENT_NAME ?? '',
+      payload: readEvent(),
+      command: input('command') || 'auto',
+      inputs: {
+        stage: input('stage'),
+        freight: input('freight'),
+        warehouse: input('warehouse'),
+        artifacts: input('artifacts'),
+        promotion: input('promotion')
+      },
+      repository: process.env.GITHUB_REPOSITORY
+    })
+    if (route.skip) {
+      logger.notice(route.skip)
+      core.setOutput('command', 'none')
+      return
+    }
+    const command = commands[route.command]
+    if (!command) throw new Error(`unknown command '${route.command}' (input 'command')`)
+    logger.info(`waybill ${route.command}${route.reason ? ` (${route.reason})` : ''}`)
+    const result = await command.run(ctx, route.args)
+    core.setOutput('command', route.command)
+    for (const [k, v] of Object.entries(result.outputs ?? {})) core.setOutput(k, redact(v))
+    if (result.summary && process.env.GITHUB_STEP_SUMMARY) {
+      await core.summary.addRaw(redact(result.summary), true).write()
+    }
+    if (result.exitCode !== 0) core.setFailed(`waybill ${route.command} failed`)
+  } catch (err) {
+    core.setFailed(redact(errorMessage(err)))
+  }
+}
