@@ -15,7 +15,9 @@ describe('waybill CLI', () => {
     expect(res.stderr).toContain("unknown command 'frobnicate'")
   })
   it('exits 2 on an unknown flag', () => {
-    const res = spawnSync('node', ['--import', 'tsx', cli, 'version', '--nope'], { encoding: 'utf8' })
+    const res = spawnSync('node', ['--import', 'tsx', cli, 'version', '--nope'], {
+      encoding: 'utf8'
+    })
     expect(res.status).toBe(2)
     expect(res.stderr).toContain('--nope')
   })

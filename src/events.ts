@@ -37,7 +37,8 @@ export function routeEvent(input: RouteInput): EventRoute {
     case 'workflow_dispatch': {
       const inputs = obj(p.inputs)
       const command = String(inputs.command ?? inputs.action ?? 'reconcile')
-      for (const [k, v] of Object.entries(inputs)) if (typeof v === 'string' && v && k !== 'command') args[k] = v
+      for (const [k, v] of Object.entries(inputs))
+        if (typeof v === 'string' && v && k !== 'command') args[k] = v
       return { command, args, reason: 'workflow_dispatch' }
     }
     case 'pull_request':
@@ -45,16 +46,32 @@ export function routeEvent(input: RouteInput): EventRoute {
       const pr = obj(p.pull_request)
       const headRepo = obj(obj(pr.head).repo).full_name
       if (headRepo && input.repository && headRepo !== input.repository) {
-        return { command: 'none', args, skip: `pull request from fork ${String(headRepo)} cannot trigger promotions` }
+        return {
+          command: 'none',
+          args,
+          skip: `pull request from fork ${String(headRepo)} cannot trigger promotions`
+        }
       }
-      return { command: 'reconcile', args: { ...args, 'pr-event': 'true' }, reason: `pull_request ${String(p.action ?? '')}` }
+      return {
+        command: 'reconcile',
+        args: { ...args, 'pr-event': 'true' },
+        reason: `pull_request ${String(p.action ?? '')}`
+      }
     }
     case 'registry_package':
     case 'package':
     case 'repository_dispatch':
-      return { command: 'reconcile', args: { ...args, event: JSON.stringify(p), 'event-name': input.eventName }, reason: input.eventName }
+      return {
+        command: 'reconcile',
+        args: { ...args, event: JSON.stringify(p), 'event-name': input.eventName },
+        reason: input.eventName
+      }
     case 'push':
-      return { command: 'reconcile', args: { ...args, event: JSON.stringify(p), 'event-name': 'push' }, reason: 'push' }
+      return {
+        command: 'reconcile',
+        args: { ...args, event: JSON.stringify(p), 'event-name': 'push' },
+        reason: 'push'
+      }
     case 'schedule':
     default:
       return { command: 'reconcile', args, reason: input.eventName || 'default' }

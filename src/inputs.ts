@@ -11,11 +11,15 @@ export function parseRegistryCredentials(text: string): Record<string, RegistryC
     const line = raw.trim()
     if (!line || line.startsWith('#')) continue
     const eq = line.indexOf('=')
-    if (eq <= 0) throw new UsageError(`registry-credentials line ${i + 1}: expected host=username:password`)
+    if (eq <= 0)
+      throw new UsageError(`registry-credentials line ${i + 1}: expected host=username:password`)
     const host = line.slice(0, eq).trim()
     const value = line.slice(eq + 1)
     const colon = value.indexOf(':')
-    out[host] = colon >= 0 ? { username: value.slice(0, colon), password: value.slice(colon + 1) } : { token: value }
+    out[host] =
+      colon >= 0
+        ? { username: value.slice(0, colon), password: value.slice(colon + 1) }
+        : { token: value }
   }
   return out
 }

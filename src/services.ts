@@ -48,7 +48,11 @@ export interface Services {
 export function credentialsForUrl(services: Services, url: string): GitCredentials | undefined {
   let best: { urlPrefix: string; credentials: GitCredentials } | undefined
   for (const entry of services.gitCredentials) {
-    if (url.startsWith(entry.urlPrefix) && (!best || entry.urlPrefix.length > best.urlPrefix.length)) best = entry
+    if (
+      url.startsWith(entry.urlPrefix) &&
+      (!best || entry.urlPrefix.length > best.urlPrefix.length)
+    )
+      best = entry
   }
   return best && { ...best.credentials, urlPrefix: best.urlPrefix }
 }
@@ -57,8 +61,12 @@ export function defaultServices(env: NodeJS.ProcessEnv = process.env): Services 
   const token = env.GITHUB_TOKEN || undefined
   const serverUrl = env.GITHUB_SERVER_URL || 'https://github.com'
   return {
-    gitCredentials: token ? [{ urlPrefix: serverUrl.replace(/\/?$/, '/'), credentials: { token } }] : [],
-    registryCredentials: token ? { 'ghcr.io': { username: 'x-access-token', password: token } } : {},
+    gitCredentials: token
+      ? [{ urlPrefix: serverUrl.replace(/\/?$/, '/'), credentials: { token } }]
+      : [],
+    registryCredentials: token
+      ? { 'ghcr.io': { username: 'x-access-token', password: token } }
+      : {},
     insecureRegistries: [],
     secrets: {},
     github: { token, apiUrl: env.GITHUB_API_URL || 'https://api.github.com', serverUrl, hosts: [] },

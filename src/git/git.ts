@@ -9,7 +9,7 @@ export interface GitCredentials {
   /** A token for HTTPS remotes (GitHub token, PAT). */
   token?: string
   username?: string
-  /** Restrict the header to this URL prefix (e.g. https://github.com/); default: every https URL. */
+  /** Restrict the header to this URL prefix (e.g. https://github.com/); default: every remote. */
   urlPrefix?: string
 }
 
@@ -29,10 +29,14 @@ export function gitEnv(credentials?: GitCredentials, extra?: NodeJS.ProcessEnv):
   const pairs: Array<[string, string]> = []
   if (credentials?.token) {
     registerSecret(credentials.token)
-    const basic = Buffer.from(`${credentials.username ?? 'x-access-token'}:${credentials.token}`).toString('base64')
+    const basic = Buffer.from(
+      `${credentials.username ?? 'x-access-token'}:${credentials.token}`
+    ).toString('base64')
     registerSecret(basic)
-    const prefix = credentials.urlPrefix ?? 'https://'
-    pairs.push([`http.${prefix}.extraheader`, `AUTHORIZATION: basic ${basic}`])
+    const key = credentials.urlPrefix
+      ? `http.${credentials.urlPrefix}.extraheader`
+      : 'http.extraheader'
+    pairs.push([key, `AUTHORIZATION: basic ${basic}`])
   }
   const base = Number(env.GIT_CONFIG_COUNT ?? 0) || 0
   pairs.forEach(([k, v], i) => {

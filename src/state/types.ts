@@ -103,7 +103,8 @@ export interface FreightReference {
   origin: FreightOrigin
 }
 
-export type VerificationPhase = 'Pending' | 'Running' | 'Successful' | 'Failed' | 'Error' | 'Aborted' | 'Inconclusive'
+export type VerificationPhase =
+  'Pending' | 'Running' | 'Successful' | 'Failed' | 'Error' | 'Aborted' | 'Inconclusive'
 
 export interface VerificationInfo {
   id: string
@@ -159,7 +160,8 @@ export interface HealthCheck {
 // ---------- promotions ----------
 
 export type PromotionPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Errored' | 'Aborted'
-export type StepStatus = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Errored' | 'Aborted' | 'Skipped'
+export type StepStatus =
+  'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Errored' | 'Aborted' | 'Skipped'
 
 export interface StepExecutionMetadata {
   alias: string
@@ -209,7 +211,14 @@ export interface AuditEntry {
 }
 
 export function emptyState(): State {
-  return { schemaVersion: STATE_SCHEMA_VERSION, warehouses: {}, freight: {}, stages: {}, promotions: {}, audit: [] }
+  return {
+    schemaVersion: STATE_SCHEMA_VERSION,
+    warehouses: {},
+    freight: {},
+    stages: {},
+    promotions: {},
+    audit: []
+  }
 }
 
 export function emptyStageState(): StageState {

@@ -41,3 +41,15 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message
   return String(err)
 }
+
+/** A problem with one field of a config (a resource field or a step's config field). */
+export class ConfigFieldError extends WaybillError {
+  constructor(
+    readonly field: string,
+    message: string,
+    hint?: string
+  ) {
+    super(field ? `${field}: ${message}` : message, hint)
+    this.name = 'ConfigFieldError'
+  }
+}

@@ -18,7 +18,11 @@ export interface RunResult {
 }
 
 /** Runs a program with an argument array (never a shell), collecting output. */
-export function runTool(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+export function runTool(
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions = {}
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
@@ -31,11 +35,16 @@ export function runTool(cmd: string, args: readonly string[], opts: RunOptions =
     child.stdout.on('data', (d: Buffer) => out.push(d))
     child.stderr.on('data', (d: Buffer) => err.push(d))
     child.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') reject(new ToolError(cmd, args, null, `${cmd} was not found on PATH`))
+      if (e.code === 'ENOENT')
+        reject(new ToolError(cmd, args, null, `${cmd} was not found on PATH`))
       else reject(e)
     })
     child.on('close', (code) => {
-      const result = { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code }
+      const result = {
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        code
+      }
       if (code !== 0 && !opts.allowFailure) {
         reject(new ToolError(cmd, args.map(redact), code, redact(result.stderr || result.stdout)))
       } else resolve(result)
