@@ -1,0 +1,83 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Freight } from '../../src/freight/types.js'
+import { emptyFreightStatus } from '../../src/freight/types.js'
+import type { StepContext } from '../../src/promotion/types.js'
+import type { Services } from '../../src/services.js'
+import { STATE_SCHEMA_VERSION, type State } from '../../src/state/types.js'
+import { MemoryLogger } from '../../src/util/logger.js'
+
+/** Services with nothing configured; tests override the parts they use. */
+export function testServices(overrides: Partial<Services> = {}): Services {
+  return {
+    gitCredentials: [],
+    registryCredentials: {},
+    insecureRegistries: [],
+    secrets: {},
+    github: {
+      apiUrl: 'http://127.0.0.1:9/api',
+      serverUrl: 'http://127.0.0.1:9',
+      hosts: []
+    },
+    tools: { helm: 'helm', kustomize: ['kustomize', 'build'] },
+    ...overrides
+  }
+}
+
+export function testFreight(overrides: Partial<Freight> = {}): Freight {
+  return {
+    name: '0123456789abcdef0123456789abcdef01234567',
+    alias: 'fancy-otter',
+    origin: { kind: 'Warehouse', name: 'main' },
+    discoveredAt: '2026-01-01T00:00:00Z',
+    commits: [],
+    images: [
+      {
+        repoURL: 'ghcr.io/example/app',
+        tag: '1.2.3',
+        digest: 'sha256:' + 'a'.repeat(64)
+      }
+    ],
+    charts: [],
+    status: emptyFreightStatus(),
+    ...overrides
+  }
+}
+
+export function emptyState(): State {
+  return {
+    schemaVersion: STATE_SCHEMA_VERSION,
+    warehouses: {},
+    freight: {},
+    stages: {},
+    promotions: {},
+    audit: []
+  } as State
+}
+
+/**
+ * A StepContext for calling a step directly: a fresh working directory, a MemoryLogger (its
+ * lines are on `ctx.logger.lines`), one freight, empty state.
+ */
+export function stepContext(
+  overrides: Partial<Omit<StepContext, 'logger'>> & { logger?: MemoryLogger } = {}
+): StepContext & { logger: MemoryLogger } {
+  const workDir = overrides.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-step-'))
+  const freight = overrides.targetFreight ?? testFreight()
+  return {
+    project: 'test',
+    stage: 'test-stage',
+    promotion: 'test-stage.01jtest.0123456',
+    alias: 'step-1',
+    outputs: {},
+    state: emptyState(),
+    services: testServices(),
+    now: () => new Date(),
+    ...overrides,
+    workDir,
+    targetFreight: freight,
+    freight: overrides.freight ?? [freight],
+    logger: overrides.logger ?? new MemoryLogger()
+  }
+}

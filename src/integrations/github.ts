@@ -1,0 +1,293 @@
+import { Octokit } from '@octokit/rest'
+import { retry } from '@octokit/plugin-retry'
+import { throttling } from '@octokit/plugin-throttling'
+import type { RestEndpointMethodTypes } from '@octokit/rest'
+import type { Services } from '../services.js'
+import type { Logger } from '../util/logger.js'
+import { redact } from '../util/logger.js'
+import { WaybillError } from '../util/errors.js'
+import type { GitHubRepo } from './repo-url.js'
+import { VERSION } from '../version.js'
+
+const WaybillOctokit = Octokit.plugin(retry, throttling)
+export type GitHubClient = InstanceType<typeof WaybillOctokit>
+
+export type PullRequest = RestEndpointMethodTypes['pulls']['get']['response']['data']
+export type PullRequestSummary =
+  RestEndpointMethodTypes['pulls']['list']['response']['data'][number]
+
+function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname
+    return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.')
+  } catch {
+    return false
+  }
+}
+
+/**
+ * An Octokit for services.github (or another API base URL) with the retry and throttling plugins.
+ * The token is masked as soon as it is read. Throttling (GitHub's recommended 1s gap between
+ * content-creating requests) is off for loopback API URLs, i.e. test fakes.
+ */
+export function githubClient(services: Services, logger: Logger, apiUrl?: string): GitHubClient {
+  const token = services.github.token
+  if (token) logger.mask(token)
+  const baseUrl = (apiUrl ?? services.github.apiUrl).replace(/\/+$/, '')
+  return new WaybillOctokit({
+    auth: token,
+    baseUrl,
+    userAgent: `waybill/${VERSION}`,
+    log: {
+      debug: () => {},
+      info: () => {},
+      warn: (m: string) => logger.debug(redact(m)),
+      error: (m: string) => logger.debug(redact(m))
+    },
+    retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451] },
+    throttle: {
+      enabled: !isLoopback(baseUrl),
+      onRateLimit: (
+        retryAfter: number,
+        options: { method: string; url: string },
+        _o,
+        retryCount: number
+      ) => {
+        logger.warn(
+          `GitHub rate limit hit for ${options.method} ${options.url}; retrying in ${retryAfter}s`
+        )
+        return retryCount < 2
+      },
+      onSecondaryRateLimit: (
+        retryAfter: number,
+        options: { method: string; url: string },
+        _o,
+        retryCount: number
+      ) => {
+        logger.warn(
+          `GitHub secondary rate limit hit for ${options.method} ${options.url}; retrying in ${retryAfter}s`
+        )
+        return retryCount < 2
+      }
+    }
+  })
+}
+
+/** The HTTP status of an Octokit RequestError, if that is what `err` is. */
+export function httpStatus(err: unknown): number | undefined {
+  const s = (err as { status?: unknown } | undefined)?.status
+  return typeof s === 'number' ? s : undefined
+}
+
+/** Turns an Octokit error into a WaybillError naming the repository and what was attempted. */
+export function githubError(err: unknown, what: string, repo: GitHubRepo): WaybillError {
+  const status = httpStatus(err)
+  const raw = err instanceof Error ? err.message : String(err)
+  const msg = redact(
+    `${what} in ${repo.owner}/${repo.repo} failed${status ? ` (HTTP ${status})` : ''}: ${raw}`
+  )
+  let hint: string | undefined
+  if (status === 401) hint = 'the GitHub token is missing or invalid'
+  else if (status === 403)
+    hint = 'the token lacks permissions (contents: write, pull-requests: write) or hit a rate limit'
+  else if (status === 404)
+    hint = `check that ${repo.owner}/${repo.repo} exists and the token can see it`
+  return new WaybillError(msg, hint)
+}
+
+/** Finds a pull request from `head` (a branch of the same repository) into `base`. Newest first. */
+export async function findPullRequest(
+  gh: GitHubClient,
+  repo: GitHubRepo,
+  opts: { head: string; base: string; state: 'open' | 'closed' | 'all' }
+): Promise<PullRequestSummary[]> {
+  const { data } = await gh.rest.pulls.list({
+    owner: repo.owner,
+    repo: repo.repo,
+    head: `${repo.owner}:${opts.head}`,
+    base: opts.base,
+    state: opts.state,
+    sort: 'created',
+    direction: 'desc',
+    per_page: 100
+  })
+  // GitHub filters by head and base already; check again in case a server ignores the filter.
+  return data.filter((p) => p.head.ref === opts.head && p.base.ref === opts.base)
+}
+
+export async function createPullRequest(
+  gh: GitHubClient,
+  repo: GitHubRepo,
+  opts: { head: string; base: string; title: string; body: string }
+): Promise<PullRequest> {
+  const { data } = await gh.rest.pulls.create({
+    owner: repo.owner,
+    repo: repo.repo,
+    head: opts.head,
+    base: opts.base,
+    title: opts.title,
+    body: opts.body
+  })
+  return data
+}
+
+export async function addLabels(
+  gh: GitHubClient,
+  repo: GitHubRepo,
+  issueNumber: number,
+  labels: string[]
+): Promise<void> {
+  if (!labels.length) return
+  await gh.rest.issues.addLabels({
+    owner: repo.owner,
+    repo: repo.repo,
+    issue_number: issueNumber,
+    labels
+  })
+}
+
+export async function getPullRequest(
+  gh: GitHubClient,
+  repo: GitHubRepo,
+  pullNumber: number
+): Promise<PullRequest> {
+  const { data } = await gh.rest.pulls.get({
+    owner: repo.owner,
+    repo: repo.repo,
+    pull_number: pullNumber
+  })
+  return data
+}
+
+export type MergeMethod = 'merge' | 'squash' | 'rebase'
+
+export async function mergePullRequest(
+  gh: GitHubClient,
+  repo: GitHubRepo,
+  pullNumber: number,
+  opts: { method?: MergeMethod; sha?: string } = {}
+): Promise<{ merged: boolean; sha: string; message: string }> {
+  const { data } = await gh.rest.pulls.merge({
+    owner: repo.owner,
+    repo: repo.repo,
+    pull_number: pullNumber,
+    merge_method: opts.method,
+    sha: opts.sha
+  })
+  return { merged: data.merged, sha: data.sha, message: data.message }
+}
+
+/** The commit a branch points at, or undefined when the branch does not exist. */
+export async function getBranchHead(
+  gh: GitHubClient,
+  repo: GitHubRepo,
+  branch: string
+): Promise<string | undefined> {
+  try {
+    const { data } = await gh.rest.git.getRef({
+      owner: repo.owner,
+      repo: repo.repo,
+      ref: `heads/${branch}`
+    })
+    return data.object.sha
+  } catch (err) {
+    if (httpStatus(err) === 404) return undefined
+    throw err
+  }
+}
+
+export interface TreeChange {
+  path: string
+  /** 100644, 100755, 120000 (symlink) or 160000 (submodule). */
+  mode: '100644' | '100755' | '120000' | '160000'
+  /** File content (blobs); undefined deletes the path. */
+  content?: Buffer
+  /** For submodules: the commit the gitlink points at. */
+  sha?: string
+}
+
+/**
+ * Creates one commit through the Git Data API: blobs for changed files, a tree on top of the
+ * parent's tree, then the commit. Without a committer GitHub signs it, so it shows as verified.
+ * Returns the new commit's sha (the branch is not moved: see updateBranch).
+ */
+export async function createCommitViaApi(
+  gh: GitHubClient,
+  repo: GitHubRepo,
+  opts: {
+    parent?: string
+    /** Tree of the parent commit; required when parent is set. */
+    baseTree?: string
+    changes: TreeChange[]
+    message: string
+    author?: { name: string; email: string; date?: string }
+  }
+): Promise<{ sha: string; tree: string }> {
+  const tree: RestEndpointMethodTypes['git']['createTree']['parameters']['tree'] = []
+  for (const c of opts.changes) {
+    if (c.mode === '160000') {
+      tree.push({ path: c.path, mode: c.mode, type: 'commit', sha: c.sha ?? null })
+    } else if (c.content === undefined) {
+      tree.push({ path: c.path, mode: c.mode, type: 'blob', sha: null })
+    } else {
+      const { data } = await gh.rest.git.createBlob({
+        owner: repo.owner,
+        repo: repo.repo,
+        content: c.content.toString('base64'),
+        encoding: 'base64'
+      })
+      tree.push({ path: c.path, mode: c.mode, type: 'blob', sha: data.sha })
+    }
+  }
+  const { data: newTree } = await gh.rest.git.createTree({
+    owner: repo.owner,
+    repo: repo.repo,
+    tree,
+    ...(opts.baseTree ? { base_tree: opts.baseTree } : {})
+  })
+  const { data: commit } = await gh.rest.git.createCommit({
+    owner: repo.owner,
+    repo: repo.repo,
+    message: opts.message,
+    tree: newTree.sha,
+    parents: opts.parent ? [opts.parent] : [],
+    ...(opts.author ? { author: opts.author } : {})
+  })
+  return { sha: commit.sha, tree: newTree.sha }
+}
+
+/**
+ * Points a branch at `sha`: creates it when `create`, else updates it (compare-and-swap unless
+ * force). Returns 'conflict' when GitHub refuses a non-fast-forward update or the ref already
+ * exists, so the caller can integrate remote changes and retry.
+ */
+export async function updateBranch(
+  gh: GitHubClient,
+  repo: GitHubRepo,
+  branch: string,
+  sha: string,
+  opts: { create: boolean; force: boolean }
+): Promise<'ok' | 'conflict'> {
+  try {
+    if (opts.create) {
+      await gh.rest.git.createRef({
+        owner: repo.owner,
+        repo: repo.repo,
+        ref: `refs/heads/${branch}`,
+        sha
+      })
+    } else {
+      await gh.rest.git.updateRef({
+        owner: repo.owner,
+        repo: repo.repo,
+        ref: `heads/${branch}`,
+        sha,
+        force: opts.force
+      })
+    }
+    return 'ok'
+  } catch (err) {
+    if (httpStatus(err) === 422) return 'conflict'
+    throw err
+  }
+}

@@ -1,0 +1,217 @@
+import fs from 'node:fs'
+import { z } from 'zod'
+import { git, gitTry, type GitCredentials } from '../../../git/git.js'
+import { credentialsForUrl } from '../../../services.js'
+import type { StepContext } from '../../types.js'
+import { confinedPath } from '../../../util/paths.js'
+import { WaybillError, trimOutput } from '../../../util/errors.js'
+import { redact } from '../../../util/logger.js'
+import { GIT_PROVIDERS } from '../../../integrations/repo-url.js'
+
+/** Author used when neither git-clone nor git-commit configured one. */
+export const DEFAULT_AUTHOR = { name: 'Waybill', email: 'waybill@users.noreply.github.com' }
+
+export const providerSchema = z.enum(GIT_PROVIDERS)
+
+export const authorSchema = z.strictObject({
+  name: z.string().min(1),
+  email: z.email(),
+  signingKey: z.string().optional()
+})
+export type Author = z.infer<typeof authorSchema>
+
+/** Go duration as Kargo's schemas accept it (`30s`, `1m30s`, `500ms`). */
+export const durationSchema = z
+  .string()
+  .regex(/^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/, 'must be a duration such as 30s or 1m')
+
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000
+}
+
+export function durationMs(d: string): number {
+  let total = 0
+  for (const m of d.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
+    total += Number(m[1]) * UNIT_MS[m[2]]
+  return Math.round(total)
+}
+
+/** A repository URL: https, http, ssh, SCP-style or file://. */
+export const repoUrlSchema = z
+  .string()
+  .min(1)
+  .refine((u) => !/\s/.test(u.trim()) && u.trim() !== '', 'must be a repository URL')
+
+/** The worktree at a config path: must exist and be a Git working tree. */
+export async function worktreeAt(ctx: StepContext, rel: string, field = 'path'): Promise<string> {
+  const dir = confinedPath(ctx.workDir, rel, field)
+  if (!fs.existsSync(dir)) {
+    throw new WaybillError(
+      `${field}: '${rel}' does not exist`,
+      'clone the repository into it with a git-clone step first'
+    )
+  }
+  const res = await gitTry(['rev-parse', '--show-toplevel'], { cwd: dir })
+  if (res.code !== 0) {
+    throw new WaybillError(
+      `${field}: '${rel}' is not a Git working tree`,
+      'use a git-clone checkout path'
+    )
+  }
+  return dir
+}
+
+/** The origin URL of a worktree and the credentials for it. */
+export async function remoteOf(
+  ctx: StepContext,
+  dir: string
+): Promise<{ url: string; credentials?: GitCredentials }> {
+  const url = await git(['config', '--get', 'remote.origin.url'], { cwd: dir }).catch(() => '')
+  if (!url) throw new WaybillError(`the repository at ${dir} has no 'origin' remote`)
+  return { url, credentials: credentialsForUrl(ctx.services, url) }
+}
+
+/** The branch checked out in a worktree, or undefined when HEAD is detached. */
+export async function currentBranch(dir: string): Promise<string | undefined> {
+  const res = await gitTry(['symbolic-ref', '-q', '--short', 'HEAD'], { cwd: dir })
+  return res.code === 0 ? res.stdout.trim() || undefined : undefined
+}
+
+export async function headCommit(dir: string): Promise<string | undefined> {
+  const res = await gitTry(['rev-parse', '-q', '--verify', 'HEAD^{commit}'], { cwd: dir })
+  return res.code === 0 ? res.stdout.trim() : undefined
+}
+
+/** The author configured for a repository by git-clone (repository config only), or the default. */
+export async function configuredAuthor(dir: string): Promise<{ name: string; email: string }> {
+  const get = async (key: string) => {
+    const res = await gitTry(['config', '--local', '--get', key], { cwd: dir })
+    return res.code === 0 ? res.stdout.trim() : ''
+  }
+  const name = await get('user.name')
+  const email = await get('user.email')
+  return name && email ? { name, email } : DEFAULT_AUTHOR
+}
+
+/** Environment that pins author and committer identity for git commands that create commits. */
+export function identityEnv(a: { name: string; email: string }): NodeJS.ProcessEnv {
+  return {
+    GIT_AUTHOR_NAME: a.name,
+    GIT_AUTHOR_EMAIL: a.email,
+    GIT_COMMITTER_NAME: a.name,
+    GIT_COMMITTER_EMAIL: a.email
+  }
+}
+
+/** The branch name git-push/github-push generate for a promotion. */
+export function generatedBranch(promotion: string): string {
+  return `waybill/promotion/${promotion}`
+}
+
+/** Checks a branch or tag name with git's own rules. */
+export async function assertRefName(
+  kind: 'branch' | 'tag',
+  name: string,
+  field: string
+): Promise<void> {
+  const full = `refs/${kind === 'branch' ? 'heads' : 'tags'}/${name}`
+  const res = await gitTry(['check-ref-format', full])
+  if (res.code !== 0 || name.startsWith('-')) {
+    throw new WaybillError(`${field}: '${name}' is not a valid ${kind} name`)
+  }
+}
+
+// ---------- push serialization and backoff ----------
+
+const locks = new Map<string, Promise<void>>()
+
+/** Runs fn while holding an in-process lock for `key` (repository + branch). */
+export async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(key) ?? Promise.resolve()
+  let release!: () => void
+  const mine = new Promise<void>((r) => (release = r))
+  const chained = prev.then(() => mine)
+  locks.set(key, chained)
+  await prev
+  try {
+    return await fn()
+  } finally {
+    release()
+    if (locks.get(key) === chained) locks.delete(key)
+  }
+}
+
+/** Push retry timing (Kargo's: 1s × 1.5 per attempt, ±50% jitter, 30s cap). Tests may lower baseMs. */
+export const pushBackoff = { baseMs: 1000, factor: 1.5, jitter: 0.5, capMs: 30_000 }
+
+export function backoffDelay(attempt: number): number {
+  const d = pushBackoff.baseMs * Math.pow(pushBackoff.factor, attempt)
+  const jittered = d + d * pushBackoff.jitter * Math.random()
+  return Math.min(jittered, pushBackoff.capMs)
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new WaybillError('aborted'))
+    const t = setTimeout(resolve, ms)
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t)
+        reject(new WaybillError('aborted'))
+      },
+      { once: true }
+    )
+  })
+}
+
+/**
+ * Integrates the remote branch into the worktree by rebasing (Kargo's AlwaysRebase). On conflicts
+ * the rebase is aborted and a clear error names the files.
+ */
+export async function rebaseOnto(
+  dir: string,
+  remoteRef: string,
+  branch: string,
+  repoURL: string,
+  author: { name: string; email: string },
+  extraEnv: NodeJS.ProcessEnv = {}
+): Promise<void> {
+  const res = await gitTry(['rebase', remoteRef], {
+    cwd: dir,
+    // Rebased commits keep their authors; only the committer is ours.
+    env: { GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email, ...extraEnv }
+  })
+  if (res.code === 0) return
+  const conflicts = await gitTry(['diff', '--name-only', '--diff-filter=U'], { cwd: dir })
+  await gitTry(['rebase', '--abort'], { cwd: dir })
+  const files = conflicts.stdout.trim().split('\n').filter(Boolean)
+  throw new WaybillError(
+    `cannot push to branch '${branch}' of ${repoURL}: the remote branch moved and rebasing onto it ` +
+      `conflicts${files.length ? ` in ${files.join(', ')}` : ''}`,
+    'another change touched the same lines; re-run the promotion so it starts from the new remote state'
+  )
+}
+
+/** Fetches `branch` of origin into refs/remotes/origin/<branch>; false when it does not exist. */
+export async function fetchBranch(
+  dir: string,
+  branch: string,
+  credentials?: GitCredentials
+): Promise<boolean> {
+  const res = await gitTry(
+    ['fetch', '--no-tags', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`],
+    { cwd: dir, credentials }
+  )
+  if (res.code === 0) return true
+  if (/couldn't find remote ref|no such ref|not our ref/i.test(res.stderr)) return false
+  throw new WaybillError(
+    `git fetch of branch '${branch}' failed: ${trimOutput(redact(res.stderr))}`
+  )
+}
