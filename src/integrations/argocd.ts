@@ -399,7 +399,7 @@ export class ArgoCDClient {
     body: string,
     app?: { name: string; namespace?: string }
   ): ArgoCDError {
-    let detail = ''
+    let detail: string
     try {
       const parsed = JSON.parse(body) as { message?: string; error?: string }
       detail = parsed.message || parsed.error || ''

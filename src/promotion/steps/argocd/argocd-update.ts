@@ -114,7 +114,8 @@ function kustomizeImageString(
   img: NonNullable<NonNullable<SourceUpdate['kustomize']>['images']>[number],
   ctx: StepContext
 ): string {
-  let { tag, digest } = img
+  const { digest } = img
+  let { tag } = img
   if (!tag && !digest) {
     const found = ctx.freight.flatMap((f) => f.images).find((i) => i.repoURL === img.repoURL)
     if (!found) {
