@@ -1,0 +1,229 @@
+import type { Services } from '../../services.js'
+import type {
+  DiscoveredImageReference,
+  DiscoveredImages,
+  ImageMetadataCacheEntry
+} from '../../state/types.js'
+import { ConfigFieldError } from '../../util/errors.js'
+import type { Logger } from '../../util/logger.js'
+import { filterTags, parseConstraint, sortLexicalDesc, sortSemverDesc } from '../semver.js'
+import { RegistryClient, RequestStats, type RegistryClientOptions } from './client.js'
+import { fetchImageMetadata, platformMatches } from './metadata.js'
+import { parseImageReference } from './reference.js'
+
+export {
+  RegistryClient,
+  RegistryClients,
+  RequestStats,
+  clearTokenCache,
+  MANIFEST_ACCEPT,
+  MANIFEST_MEDIA_TYPES
+} from './client.js'
+export type {
+  FetchedManifest,
+  ManifestDocument,
+  Descriptor,
+  RegistryClientOptions
+} from './client.js'
+export {
+  parseImageReference,
+  formatImageReference,
+  isLoopbackHost,
+  type ImageReference
+} from './reference.js'
+export { fetchImageMetadata, platformMatches } from './metadata.js'
+
+/**
+ * Kargo's image subscription fields (structural, so the zod-inferred type from the config layer
+ * fits; defaults are applied here too when absent).
+ */
+export interface ImageSubscriptionLike {
+  repoURL: string
+  imageSelectionStrategy?: 'SemVer' | 'Lexical' | 'NewestBuild' | 'Digest'
+  constraint?: string
+  strictSemvers?: boolean
+  allowTagsRegexes?: string[]
+  ignoreTagsRegexes?: string[]
+  platform?: string
+  discoveryLimit?: number
+  cacheByTag?: boolean
+  insecureSkipTLSVerify?: boolean
+  /** Deprecated in Kargo; rejected. */
+  allowTags?: string
+  /** Deprecated in Kargo; rejected. */
+  ignoreTags?: string[]
+  /** Removed from image subscriptions in Kargo (use constraint); rejected. */
+  semverConstraint?: string
+}
+
+export interface DiscoverImagesOptions {
+  services: Services
+  logger: Logger
+  /** Metadata cache from the warehouse state; new entries are added to it. */
+  cache: Record<string, ImageMetadataCacheEntry>
+  stats?: RequestStats
+  subscriptionName?: string
+  /** Transport tuning (timeouts, retries); tests shorten them. */
+  client?: Partial<RegistryClientOptions>
+}
+
+/** Kargo's messages for the fields it stopped accepting. */
+export function checkDeprecatedImageFields(sub: ImageSubscriptionLike, prefix = 'image.'): void {
+  if (sub.allowTags)
+    throw new ConfigFieldError(
+      `${prefix}allowTags`,
+      'allowTags is deprecated and no longer supported (discovery fails when it is set, as in Kargo v1.11+)',
+      'use allowTagsRegexes instead'
+    )
+  if (sub.ignoreTags?.length)
+    throw new ConfigFieldError(
+      `${prefix}ignoreTags`,
+      'ignoreTags is deprecated and no longer supported (discovery fails when it is set, as in Kargo v1.11+)',
+      'use ignoreTagsRegexes instead'
+    )
+  if (sub.semverConstraint)
+    throw new ConfigFieldError(
+      `${prefix}semverConstraint`,
+      'semverConstraint is no longer supported on image subscriptions',
+      'use constraint instead'
+    )
+}
+
+/**
+ * Discovers image references for one subscription, best first, up to discoveryLimit.
+ *
+ * Cost model (what the cache buys):
+ * - SemVer/Lexical without platform: tag pages + one HEAD per candidate (digest only);
+ *   with cacheByTag and a known tag: tag pages only.
+ * - With platform or NewestBuild, complete metadata (platforms, annotations, build time) is
+ *   fetched once per digest (`<repoURL>@<digest>[#platform]`) or per tag with cacheByTag
+ *   (`<repoURL>:<tag>[#platform]`); later runs pay one HEAD per tag to learn the digest
+ *   (none with cacheByTag) and fetch metadata only for new digests.
+ * - Digest: one HEAD of the mutable tag (+ metadata for a new digest when platform is set).
+ */
+export async function discoverImages(
+  sub: ImageSubscriptionLike,
+  opts: DiscoverImagesOptions
+): Promise<DiscoveredImages> {
+  checkDeprecatedImageFields(sub)
+  const ref = parseImageReference(sub.repoURL, 'image.repoURL')
+  if (ref.tag || ref.digest)
+    throw new ConfigFieldError(
+      'image.repoURL',
+      `'${sub.repoURL}' includes a tag or digest; repoURL names the repository only`,
+      'move the tag to constraint (Digest strategy) or a regex filter'
+    )
+  const strategy = sub.imageSelectionStrategy ?? 'SemVer'
+  const limit = sub.discoveryLimit ?? 20
+  const platform = sub.platform || undefined
+  const repoURL = sub.repoURL
+  const client = new RegistryClient(ref.registry, {
+    services: opts.services,
+    logger: opts.logger,
+    stats: opts.stats,
+    insecureSkipTLSVerify: sub.insecureSkipTLSVerify,
+    ...opts.client
+  })
+  const repo = ref.repository
+  const cache = opts.cache
+  const suffix = platform ? `#${platform}` : ''
+  const cacheByTag = !!sub.cacheByTag && strategy !== 'Digest'
+  const tagKey = (tag: string) => `${repoURL}:${tag}${suffix}`
+  const digestKey = (digest: string) => `${repoURL}@${digest}${suffix}`
+  /** Complete entries know their platforms; digest-only ones (from HEAD) do not. */
+  const complete = (e: ImageMetadataCacheEntry | undefined) => !!e && e.platforms !== undefined
+  const needFull = strategy === 'NewestBuild' || !!platform
+  /** Whether metadata of this repository was fetched before (then HEAD first pays off). */
+  const seenRepo = Object.keys(cache).some((k) => k.startsWith(repoURL + '@'))
+
+  /** Metadata for one tag, as cheaply as the cache allows; undefined when the tag is gone. */
+  async function resolve(tag: string): Promise<ImageMetadataCacheEntry | undefined> {
+    if (cacheByTag) {
+      const hit = cache[tagKey(tag)]
+      if (hit && (!needFull || complete(hit))) return hit
+    }
+    let entry: ImageMetadataCacheEntry | undefined
+    if (needFull && !seenRepo) {
+      // First discovery of this repository: one GET gives digest and metadata.
+      entry = await fetchImageMetadata(client, repo, tag, platform)
+      if (!entry) return undefined
+      cache[digestKey(entry.digest)] = entry
+    } else {
+      const head = await client.headManifest(repo, tag)
+      if (!head) return undefined
+      entry = cache[digestKey(head.digest)]
+      if (needFull && !complete(entry)) {
+        entry = await fetchImageMetadata(client, repo, head.digest, platform)
+        if (!entry) return undefined
+        cache[digestKey(entry.digest)] = entry
+      }
+      // Digest only (SemVer/Lexical without platform); kept in the state only under the tag key.
+      entry ??= { digest: head.digest }
+    }
+    if (cacheByTag) cache[tagKey(tag)] = entry
+    return entry
+  }
+
+  const toRef = (tag: string, e: ImageMetadataCacheEntry): DiscoveredImageReference => {
+    const r: DiscoveredImageReference = { tag, digest: e.digest }
+    if (e.annotations) r.annotations = e.annotations
+    if (e.createdAt) r.createdAt = e.createdAt
+    return r
+  }
+  const fits = (e: ImageMetadataCacheEntry) =>
+    !platform || (e.platforms ?? []).some((p) => platformMatches(platform, p))
+
+  let references: DiscoveredImageReference[] = []
+  if (strategy === 'Digest') {
+    const tag = sub.constraint?.trim()
+    if (!tag)
+      throw new ConfigFieldError(
+        'image.constraint',
+        'the Digest strategy requires constraint: the name of the mutable tag to follow (e.g. latest)'
+      )
+    const e = await resolve(tag)
+    if (e && fits(e)) references = [toRef(tag, e)]
+  } else {
+    const all = await client.listTags(repo)
+    const filtered = filterTags(all, sub, 'image.')
+    if (strategy === 'NewestBuild') {
+      const metas = await Promise.all(filtered.map(async (t) => ({ tag: t, e: await resolve(t) })))
+      references = metas
+        .filter((m): m is { tag: string; e: ImageMetadataCacheEntry } => !!m.e && fits(m.e))
+        .sort((a, b) => {
+          const ta = a.e.createdAt ? Date.parse(a.e.createdAt) : -Infinity
+          const tb = b.e.createdAt ? Date.parse(b.e.createdAt) : -Infinity
+          return tb - ta || (a.tag < b.tag ? 1 : a.tag > b.tag ? -1 : 0)
+        })
+        .slice(0, limit)
+        .map((m) => toRef(m.tag, m.e))
+    } else {
+      const ordered =
+        strategy === 'Lexical'
+          ? sortLexicalDesc(filtered)
+          : sortSemverDesc(filtered, {
+              strict: sub.strictSemvers ?? true,
+              constraint: parseConstraint(sub.constraint, 'image.constraint')
+            })
+      // Resolve in batches of what is still missing; platform misses and vanished tags are skipped.
+      let next = 0
+      while (references.length < limit && next < ordered.length) {
+        const batch = ordered.slice(next, next + (limit - references.length))
+        next += batch.length
+        const metas = await Promise.all(batch.map((t) => resolve(t)))
+        batch.forEach((t, i) => {
+          const e = metas[i]
+          if (e && fits(e)) references.push(toRef(t, e))
+        })
+      }
+    }
+  }
+  opts.logger.debug(
+    `image ${repoURL}: ${references.length} reference(s) with ${strategy}` +
+      (opts.stats ? ` (${opts.stats.total} registry requests so far)` : '')
+  )
+  const out: DiscoveredImages = { repoURL, references }
+  if (platform) out.platform = platform
+  if (opts.subscriptionName) out.subscriptionName = opts.subscriptionName
+  return out
+}
