@@ -375,7 +375,7 @@ export class ArgoCDClient {
   private networkError(method: string, path: string, err: unknown, timedOut: boolean): ArgoCDError {
     if (timedOut) {
       return new ArgoCDError(
-        `Argo CD at ${this.server} did not answer ${method} ${path} within ${Math.round(this.timeoutMs / 1000)}s`,
+        `Argo CD at ${this.server} did not answer ${method} ${path} within ${this.timeoutMs < 1000 ? `${this.timeoutMs}ms` : `${Math.round(this.timeoutMs / 1000)}s`}`,
         0,
         'check that argocd-server is reachable from the runner'
       )
