@@ -466,6 +466,7 @@ export interface FakeRegistry {
   putTag(repo: string, tag: string, spec?: { created?: string; salt?: string }): string
   /** The next `times` requests whose path matches answer `status` (with Retry-After when given). */
   fail(match: RegExp, status: number, times: number, retryAfter?: string): void
+  clearFailures(): void
   /** Page size used when the client asks for none or more. */
   maxPage: number
   /** Link style: relative (quay-like opaque next_page) or absolute with `last`. */
@@ -532,6 +533,9 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
     fail(match, status, times, retryAfter) {
       failures.push({ match, status, times, retryAfter })
     },
+    clearFailures() {
+      failures.length = 0
+    },
     close: () => new Promise<void>((r) => server.close(() => r()))
   }
   const error = (res: http.ServerResponse, status: number, code: string, message: string) => {
@@ -547,7 +551,8 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
       const h: Record<string, string> = { 'content-type': 'application/json' }
       if (f.retryAfter !== undefined) h['retry-after'] = f.retryAfter
       res.writeHead(f.status, h)
-      res.end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }))
+      const code = f.status === 429 ? 'TOOMANYREQUESTS' : 'UNAVAILABLE'
+      res.end(JSON.stringify({ errors: [{ code, message: `injected HTTP ${f.status}` }] }))
       return
     }
     if (url.pathname === '/v2/' || url.pathname === '/v2') {
