@@ -1,9 +1,19 @@
 import type { Command } from './context.js'
 import { versionCommand } from './version.js'
 import { validateCommand } from './validate.js'
+import { promoteCommand } from './promote.js'
+import { approveCommand } from './approve.js'
+import { abortCommand } from './abort.js'
+import { verifyCommand } from './verify.js'
+import { planCommand } from './plan.js'
 
 /** Every command, by name. The CLI and the action both dispatch through this table. */
 export const commands: Record<string, Command> = {
   [versionCommand.name]: versionCommand,
-  [validateCommand.name]: validateCommand
+  [validateCommand.name]: validateCommand,
+  [promoteCommand.name]: promoteCommand,
+  [approveCommand.name]: approveCommand,
+  [abortCommand.name]: abortCommand,
+  [verifyCommand.name]: verifyCommand,
+  [planCommand.name]: planCommand
 }

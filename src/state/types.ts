@@ -197,6 +197,10 @@ export interface Promotion {
   /** Step outputs by alias, persisted between runs. */
   state: Record<string, unknown>
   healthChecks?: HealthCheck[]
+  /** Set while a run executes the promotion's steps, so that a concurrent run does not execute them too. */
+  lease?: { holder: string; expiresAt: string }
+  /** Set on a manual promotion of freight that is not the auto-promotion candidate (holds auto-promotion). */
+  hold?: boolean
 }
 
 export interface AuditEntry {

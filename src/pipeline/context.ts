@@ -1,0 +1,34 @@
+import path from 'node:path'
+import type { CommandContext } from '../commands/context.js'
+import { loadProjectOrThrow } from '../config/index.js'
+import { openStateStore } from '../state/open.js'
+import { defaultWorkRoot, newRunId, type PipelineContext } from './reconcile.js'
+
+/** A running promotion's lease: long enough for any step, short enough that a crashed run's work is resumed. */
+export const DEFAULT_LEASE_MS = 30 * 60_000
+
+/** Builds the pipeline for a command: config loaded (errors become annotations), state store opened. */
+export async function openPipeline(ctx: CommandContext): Promise<PipelineContext> {
+  const model = await loadProjectOrThrow(ctx.repoDir, ctx.configDir, ctx.logger)
+  const store = openStateStore(ctx)
+  return {
+    model,
+    store,
+    project: projectName(ctx),
+    services: ctx.services,
+    logger: ctx.logger,
+    now: ctx.now,
+    actor: ctx.actor,
+    runURL: ctx.runURL,
+    repository: process.env.GITHUB_REPOSITORY,
+    waitMs: ctx.waitMs,
+    runId: newRunId(),
+    workRoot: defaultWorkRoot(),
+    leaseMs: DEFAULT_LEASE_MS
+  }
+}
+
+/** Kargo's project: the `project` input/flag, else the repository name. */
+export function projectName(ctx: CommandContext): string {
+  return ctx.project || process.env.GITHUB_REPOSITORY?.split('/')[1] || path.basename(ctx.repoDir)
+}

@@ -1,0 +1,239 @@
+import { ulid } from 'ulid'
+import type { ProjectModel } from '../config/index.js'
+import type { Freight } from '../freight/types.js'
+import { originKey } from '../freight/types.js'
+import { inflateSteps } from '../promotion/tasks.js'
+import type { StepEffect } from '../promotion/types.js'
+import type {
+  FreightCollection,
+  HealthCheck,
+  Promotion,
+  PromotionPhase,
+  State
+} from '../state/types.js'
+import { WaybillError } from '../util/errors.js'
+import {
+  collectionWith,
+  markCollectionVerified,
+  pushCollection,
+  stageState
+} from './collections.js'
+import { hasVerification } from './verification-config.js'
+
+export const TERMINAL_PHASES: readonly PromotionPhase[] = [
+  'Succeeded',
+  'Failed',
+  'Errored',
+  'Aborted'
+]
+
+export function isTerminal(p: Promotion): boolean {
+  return TERMINAL_PHASES.includes(p.phase)
+}
+
+/** Promotions of a stage in creation order (names embed a ULID, so lexical order is creation order). */
+export function stagePromotions(state: State, stage: string): Promotion[] {
+  return Object.values(state.promotions)
+    .filter((p) => p.stage === stage)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+/** The promotion a stage works on next: the one in progress, else the oldest pending one. */
+export function nextPromotion(state: State, stage: string): Promotion | undefined {
+  const ps = stagePromotions(state, stage)
+  return ps.find((p) => p.phase === 'Running') ?? ps.find((p) => p.phase === 'Pending')
+}
+
+export function isControlFlow(model: ProjectModel, stage: string): boolean {
+  const s = model.stages.get(stage)
+  return !s?.spec.promotionTemplate?.spec?.steps?.length
+}
+
+export interface NewPromotion {
+  stage: string
+  freight: Freight
+  actor?: string
+  runURL?: string
+  auto: boolean
+  /** A manual promotion of freight that is not the newest candidate holds auto-promotion. */
+  hold?: boolean
+  now: Date
+}
+
+/** Adds a Pending promotion to the draft: steps inflated from the stage's template now (as Kargo does). */
+export function createPromotion(draft: State, model: ProjectModel, req: NewPromotion): Promotion {
+  const stage = model.stages.get(req.stage)
+  if (!stage)
+    throw new WaybillError(
+      `stage '${req.stage}' does not exist`,
+      `stages: ${[...model.stages.keys()].join(', ')}`
+    )
+  const template = stage.spec.promotionTemplate?.spec ?? {}
+  const vars = [...(stage.spec.vars ?? []), ...(template.vars ?? [])]
+  const steps = inflateSteps(template.steps ?? [], model, vars)
+  const id = ulid(req.now.getTime()).toLowerCase()
+  const name = `${req.stage}.${id}.${req.freight.name.slice(0, 7)}`
+  const promotion: Promotion = {
+    name,
+    stage: req.stage,
+    freight: req.freight.name,
+    freightCollection: collectionWith(draft, req.stage, req.freight),
+    phase: 'Pending',
+    createdAt: req.now.toISOString(),
+    actor: req.actor,
+    runURL: req.runURL,
+    auto: req.auto,
+    hold: req.hold,
+    steps: steps as unknown[],
+    vars,
+    currentStep: 0,
+    stepExecutionMetadata: [],
+    state: {}
+  }
+  draft.promotions[name] = promotion
+  draft.audit.push({
+    at: promotion.createdAt,
+    actor: req.actor,
+    action: req.auto ? 'auto-promote' : 'promote',
+    stage: req.stage,
+    freight: req.freight.name,
+    promotion: name,
+    runURL: req.runURL
+  })
+  return promotion
+}
+
+/** Takes the run lease on a promotion; false if another run holds a live lease or it is finished. */
+export function claimPromotion(
+  draft: State,
+  name: string,
+  holder: string,
+  now: Date,
+  leaseMs: number
+): boolean {
+  const p = draft.promotions[name]
+  if (!p || isTerminal(p)) return false
+  if (p.lease && p.lease.holder !== holder && Date.parse(p.lease.expiresAt) > now.getTime())
+    return false
+  p.lease = { holder, expiresAt: new Date(now.getTime() + leaseMs).toISOString() }
+  if (p.phase === 'Pending') {
+    p.phase = 'Running'
+    p.startedAt = now.toISOString()
+  }
+  return true
+}
+
+/** Records the engine's result and, for a successful promotion, moves the stage to the new collection. */
+export function applyPromotionResult(
+  draft: State,
+  model: ProjectModel,
+  result: { promotion: Promotion; effects: StepEffect[]; healthChecks: HealthCheck[] },
+  now: Date
+): void {
+  const p: Promotion = { ...result.promotion }
+  delete p.lease
+  draft.promotions[p.name] = p
+  const st = stageState(draft, p.stage)
+  if (!isTerminal(p)) {
+    st.currentPromotion = p.name
+    return
+  }
+  if (st.currentPromotion === p.name) delete st.currentPromotion
+  st.lastPromotion = {
+    name: p.name,
+    freight: p.freight,
+    phase: p.phase,
+    finishedAt: p.finishedAt ?? now.toISOString()
+  }
+  applyEffects(draft, result.effects)
+  if (p.phase !== 'Succeeded' || !p.freightCollection) return
+  const collection: FreightCollection = {
+    ...p.freightCollection,
+    promotion: p.name,
+    verificationHistory: []
+  }
+  pushCollection(draft, p.stage, collection, now)
+  st.healthChecks = result.healthChecks.length ? result.healthChecks : undefined
+  const freight = draft.freight[p.freight]
+  if (freight) {
+    const key = originKey(freight.origin)
+    if (p.hold) {
+      st.autoPromotionHolds[key] = {
+        freightName: p.freight,
+        origin: freight.origin,
+        promotionName: p.name,
+        actor: p.actor,
+        createdAt: now.toISOString()
+      }
+    } else if (!p.auto) delete st.autoPromotionHolds[key]
+  }
+  const stage = model.stages.get(p.stage)
+  if (stage && !hasVerification(stage) && !st.healthChecks) {
+    collection.verificationHistory.unshift({
+      id: `${p.name}.verify`,
+      startTime: now.toISOString(),
+      finishTime: now.toISOString(),
+      phase: 'Successful',
+      message: 'no verification configured'
+    })
+    markCollectionVerified(draft, p.stage, collection, now)
+  }
+}
+
+function applyEffects(draft: State, effects: StepEffect[]): void {
+  for (const e of effects) {
+    if (e.kind === 'metadata') {
+      if (e.target === 'Stage') Object.assign(stageState(draft, e.name).metadata, e.values)
+      else {
+        const f = findFreight(draft, e.name)
+        if (f) Object.assign(f.status.metadata, e.values)
+      }
+    } else if (e.kind === 'freight-alias') {
+      const f = findFreight(draft, e.freight)
+      const taken = Object.values(draft.freight).some(
+        (x) => x.alias === e.alias && x.name !== f?.name
+      )
+      if (f && !taken) f.alias = e.alias
+    }
+  }
+}
+
+/** Finds freight by ID, alias or unambiguous ID prefix (≥ 7 chars). */
+export function findFreight(state: State, ref: string): Freight | undefined {
+  if (state.freight[ref]) return state.freight[ref]
+  const byAlias = Object.values(state.freight).find((f) => f.alias === ref)
+  if (byAlias) return byAlias
+  if (ref.length >= 7) {
+    const matches = Object.values(state.freight).filter((f) => f.name.startsWith(ref))
+    if (matches.length === 1) return matches[0]
+  }
+  return undefined
+}
+
+/** Ends a pending or running promotion as Aborted. */
+export function abortPromotion(
+  draft: State,
+  name: string,
+  actor: string | undefined,
+  now: Date
+): Promotion {
+  const p = draft.promotions[name]
+  if (!p) throw new WaybillError(`promotion '${name}' does not exist`)
+  if (isTerminal(p)) throw new WaybillError(`promotion '${name}' already finished (${p.phase})`)
+  p.phase = 'Aborted'
+  p.message = `aborted by ${actor ?? 'unknown'}`
+  p.finishedAt = now.toISOString()
+  delete p.lease
+  const st = stageState(draft, p.stage)
+  if (st.currentPromotion === name) delete st.currentPromotion
+  st.lastPromotion = { name, freight: p.freight, phase: 'Aborted', finishedAt: p.finishedAt }
+  draft.audit.push({
+    at: p.finishedAt,
+    actor,
+    action: 'abort',
+    stage: p.stage,
+    freight: p.freight,
+    promotion: name
+  })
+  return p
+}

@@ -1,0 +1,411 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import crypto from 'node:crypto'
+import type { ProjectModel } from '../config/index.js'
+import { stageOrder } from '../config/graph.js'
+import type { Freight } from '../freight/types.js'
+import { originKey } from '../freight/types.js'
+import { runPromotion } from '../promotion/engine.js'
+import type { Services } from '../services.js'
+import type { StateStore } from '../state/store.js'
+import type { Promotion, State } from '../state/types.js'
+import type { Logger } from '../util/logger.js'
+import { errorMessage } from '../util/errors.js'
+import { availableFreight, freightRequests } from './availability.js'
+import {
+  currentCollection,
+  markCollectionVerified,
+  MAX_VERIFICATIONS,
+  stageState
+} from './collections.js'
+import { autoPromotionEnabled } from './policies.js'
+import {
+  applyPromotionResult,
+  claimPromotion,
+  createPromotion,
+  isControlFlow,
+  isTerminal,
+  nextPromotion,
+  stagePromotions
+} from './promotions.js'
+import { evaluateVerification } from './verification.js'
+import { hasVerification, verificationTimeoutMs } from './verification-config.js'
+
+/** Everything the pipeline needs for one run. */
+export interface PipelineContext {
+  model: ProjectModel
+  store: StateStore
+  project: string
+  services: Services
+  logger: Logger
+  now(): Date
+  actor?: string
+  runURL?: string
+  /** owner/repo the action runs in. */
+  repository?: string
+  /** How long a run may poll waiting steps in place (ms). */
+  waitMs: number
+  /** Identifies this run in promotion leases. */
+  runId: string
+  /** Where promotions get their working directories. */
+  workRoot: string
+  /** How long a lease on a running promotion lasts (a crashed run's lease expires). */
+  leaseMs: number
+}
+
+export function newRunId(): string {
+  return `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`
+}
+
+export function defaultWorkRoot(): string {
+  const base = process.env.RUNNER_TEMP || os.tmpdir()
+  fs.mkdirSync(base, { recursive: true })
+  return fs.mkdtempSync(path.join(base, 'waybill-'))
+}
+
+/** What one pass (or a whole reconcile) did, for outputs and the job summary. */
+export interface PipelineActivity {
+  created: Promotion[]
+  finished: Promotion[]
+  waiting: Promotion[]
+  verified: Array<{ stage: string; freight: string[]; phase: string; message: string }>
+  errors: string[]
+}
+
+export function emptyActivity(): PipelineActivity {
+  return { created: [], finished: [], waiting: [], verified: [], errors: [] }
+}
+
+/** The freight auto-promotion would pick for one origin of a stage (Kargo's SelectAutoPromotionCandidates). */
+export function autoPromotionCandidate(
+  model: ProjectModel,
+  state: State,
+  stageName: string,
+  originName: string,
+  now: Date
+): Freight | undefined {
+  const stage = model.stages.get(stageName)!
+  const req = freightRequests(stage).find((r) => r.origin.name === originName)
+  if (!req) return undefined
+  const available = availableFreight(state, stageName, stage, req.origin, now)
+  if (req.selectionPolicy === 'MatchUpstream') {
+    const upstream = req.stages[0]
+    const inUpstream = available.filter((f) => f.status.currentlyIn[upstream])
+    return inUpstream.length === 1 ? inUpstream[0] : undefined
+  }
+  return available[0]
+}
+
+/** Why auto-promotion skips a candidate, or undefined when it should promote it. */
+export function autoPromotionSkipReason(
+  state: State,
+  stageName: string,
+  candidate: Freight
+): string | undefined {
+  const st = state.stages[stageName]
+  const key = originKey(candidate.origin)
+  const hold = st?.autoPromotionHolds[key]
+  if (hold) return `held by ${hold.actor ?? 'a manual promotion'} (${hold.promotionName})`
+  if (currentCollection(state, stageName)?.items[key]?.name === candidate.name)
+    return 'already current'
+  const forFreight = stagePromotions(state, stageName).filter((p) => p.freight === candidate.name)
+  if (forFreight.some((p) => !isTerminal(p))) return 'already queued'
+  const lastTerminal = forFreight.filter(isTerminal).pop()
+  if (lastTerminal && lastTerminal.phase !== 'Succeeded')
+    return `its last promotion ${lastTerminal.name} ${lastTerminal.phase.toLowerCase()}`
+  return undefined
+}
+
+/** Control-flow stages: every available freight is verified there at once and the newest is current. */
+export async function reconcileControlFlow(ctx: PipelineContext): Promise<number> {
+  let marked = 0
+  await ctx.store.update((draft) => {
+    marked = 0
+    const now = ctx.now()
+    const names: string[] = []
+    for (const stageName of stageOrder(ctx.model)) {
+      if (!isControlFlow(ctx.model, stageName)) continue
+      const stage = ctx.model.stages.get(stageName)!
+      for (const req of freightRequests(stage)) {
+        const available = availableFreight(draft, stageName, stage, req.origin, now)
+        for (const f of available) {
+          if (!f.status.verifiedIn[stageName]) {
+            f.status.verifiedIn[stageName] = { verifiedAt: now.toISOString() }
+            names.push(`${f.alias}→${stageName}`)
+            marked++
+          }
+        }
+        const newest = available[0]
+        if (newest) {
+          const st = stageState(draft, stageName)
+          const key = originKey(newest.origin)
+          const cur = st.freightHistory[0]
+          if (cur?.items[key]?.name !== newest.name) {
+            const items = {
+              ...(cur?.items ?? {}),
+              [key]: { name: newest.name, origin: newest.origin }
+            }
+            st.freightHistory.unshift({
+              id: `${stageName}.${newest.name.slice(0, 12)}`,
+              items,
+              verificationHistory: []
+            })
+            st.freightHistory.length = Math.min(st.freightHistory.length, 10)
+            marked++
+          }
+        }
+      }
+    }
+    return marked
+      ? `control-flow: ${names.length ? names.join(', ') : 'current freight updated'}`
+      : undefined
+  })
+  return marked
+}
+
+/** Queues promotions for every stage whose policy enables auto-promotion. */
+export async function autoPromote(
+  ctx: PipelineContext,
+  onlyStages?: Set<string>
+): Promise<Promotion[]> {
+  let created: Promotion[] = []
+  await ctx.store.update((draft) => {
+    created = []
+    const now = ctx.now()
+    for (const stageName of stageOrder(ctx.model)) {
+      if (onlyStages && !onlyStages.has(stageName)) continue
+      if (isControlFlow(ctx.model, stageName) || !autoPromotionEnabled(ctx.model, stageName))
+        continue
+      const stage = ctx.model.stages.get(stageName)!
+      for (const req of freightRequests(stage)) {
+        const candidate = autoPromotionCandidate(ctx.model, draft, stageName, req.origin.name, now)
+        if (!candidate) continue
+        const skip = autoPromotionSkipReason(draft, stageName, candidate)
+        if (skip) {
+          ctx.logger.debug(`auto-promotion of ${candidate.alias} to ${stageName} skipped: ${skip}`)
+          continue
+        }
+        created.push(
+          createPromotion(draft, ctx.model, {
+            stage: stageName,
+            freight: candidate,
+            auto: true,
+            now,
+            runURL: ctx.runURL
+          })
+        )
+      }
+    }
+    return created.length
+      ? `auto-promote: ${created.map((p) => `${draft.freight[p.freight]?.alias ?? p.freight} → ${p.stage}`).join(', ')}`
+      : undefined
+  })
+  for (const p of created) ctx.logger.info(`queued auto-promotion ${p.name}`)
+  return created
+}
+
+/** Runs (or resumes) the next promotion of a stage. Returns it as it ended this run, or undefined. */
+export async function advanceStage(
+  ctx: PipelineContext,
+  stageName: string
+): Promise<Promotion | undefined> {
+  let claimed: Promotion | undefined
+  let snapshot: State | undefined
+  await ctx.store.update((draft) => {
+    claimed = undefined
+    const next = nextPromotion(draft, stageName)
+    if (!next) return undefined
+    if (!claimPromotion(draft, next.name, ctx.runId, ctx.now(), ctx.leaseMs)) return undefined
+    claimed = structuredClone(draft.promotions[next.name])
+    snapshot = structuredClone(draft)
+    return `promotion: ${next.name} running`
+  })
+  if (!claimed || !snapshot) return undefined
+  const promotion = claimed
+  const stage = ctx.model.stages.get(stageName)
+  const workRoot = path.join(ctx.workRoot, promotion.name)
+  fs.mkdirSync(workRoot, { recursive: true })
+  let result: Awaited<ReturnType<typeof runPromotion>>
+  try {
+    result = await ctx.logger.group(
+      `promote ${snapshot.freight[promotion.freight]?.alias ?? promotion.freight} → ${stageName}`,
+      () =>
+        runPromotion(promotion, {
+          state: snapshot!,
+          project: ctx.project,
+          stageVars: stage?.spec.vars ?? [],
+          services: ctx.services,
+          logger: ctx.logger,
+          workRoot,
+          now: ctx.now,
+          waitMs: ctx.waitMs
+        })
+    )
+  } catch (err) {
+    const now = ctx.now().toISOString()
+    result = {
+      promotion: { ...promotion, phase: 'Errored', message: errorMessage(err), finishedAt: now },
+      effects: [],
+      healthChecks: []
+    }
+  } finally {
+    fs.rmSync(workRoot, { recursive: true, force: true })
+  }
+  await ctx.store.update((draft) => {
+    const live = draft.promotions[promotion.name]
+    if (!live || live.lease?.holder !== ctx.runId) {
+      // Aborted (or taken over) while we ran: keep what the state says.
+      return undefined
+    }
+    applyPromotionResult(draft, ctx.model, result, ctx.now())
+    const p = result.promotion
+    return `promotion: ${p.name} ${p.phase.toLowerCase()}${p.message ? ` (${p.message.split('\n')[0].slice(0, 120)})` : ''}`
+  })
+  const p = result.promotion
+  if (p.phase === 'Succeeded') ctx.logger.info(`✔ ${p.name} succeeded`)
+  else if (p.phase === 'Running') ctx.logger.info(`… ${p.name} waiting: ${p.message ?? ''}`)
+  else ctx.logger.error(`✘ ${p.name} ${p.phase}: ${p.message ?? ''}`)
+  return p
+}
+
+/**
+ * Verifies each stage's current collection when its promotion is done: records the phase in the
+ * collection's verification history and, when successful, marks its freight verifiedIn the stage.
+ * With `reverify`, a stage that already passed is checked again and a failure revokes verifiedIn.
+ */
+export async function verifyStages(
+  ctx: PipelineContext,
+  opts: { stages?: Set<string>; reverify?: boolean } = {}
+): Promise<PipelineActivity['verified']> {
+  const out: PipelineActivity['verified'] = []
+  const state = await ctx.store.read()
+  for (const stageName of stageOrder(ctx.model)) {
+    if (opts.stages && !opts.stages.has(stageName)) continue
+    const stage = ctx.model.stages.get(stageName)!
+    if (isControlFlow(ctx.model, stageName)) continue
+    const st = state.stages[stageName]
+    const collection = st?.freightHistory[0]
+    if (!collection) continue
+    if (!hasVerification(stage) && !st.healthChecks?.length) continue
+    if (nextPromotion(state, stageName)) continue
+    const last = collection.verificationHistory[0]
+    const rerun = opts.reverify && last && last.phase !== 'Running'
+    if (last && last.phase !== 'Running' && !rerun) continue
+    const startedAt = rerun || !last ? ctx.now() : new Date(last.startTime)
+    let outcome = await evaluateVerification(stageName, stage, state, {
+      project: ctx.project,
+      services: ctx.services,
+      logger: ctx.logger,
+      now: ctx.now,
+      repository: ctx.repository,
+      startedAt
+    })
+    if (
+      outcome.phase === 'Running' &&
+      ctx.now().getTime() - startedAt.getTime() > verificationTimeoutMs(stage)
+    ) {
+      outcome = {
+        ...outcome,
+        phase: 'Failed',
+        message: `verification timed out: ${outcome.message}`
+      }
+    }
+    const freightNames = Object.values(collection.items).map((i) => i.name)
+    await ctx.store.update((draft) => {
+      const dst = draft.stages[stageName]
+      const c = dst?.freightHistory[0]
+      if (!c || c.id !== collection.id) return undefined
+      if (outcome.health) dst.health = outcome.health
+      const now = ctx.now()
+      const current = c.verificationHistory[0]
+      const entry =
+        rerun || !current || current.phase !== 'Running'
+          ? {
+              id: `${stageName}.${now.getTime().toString(36)}`,
+              startTime: startedAt.toISOString(),
+              actor: opts.reverify ? ctx.actor : undefined,
+              phase: outcome.phase,
+              message: outcome.message
+            }
+          : { ...current, phase: outcome.phase, message: outcome.message }
+      if (outcome.phase !== 'Running') Object.assign(entry, { finishTime: now.toISOString() })
+      if (entry === current || (current && entry.id === current.id))
+        c.verificationHistory[0] = entry
+      else c.verificationHistory.unshift(entry)
+      if (c.verificationHistory.length > MAX_VERIFICATIONS)
+        c.verificationHistory.length = MAX_VERIFICATIONS
+      if (outcome.phase === 'Successful') markCollectionVerified(draft, stageName, c, now)
+      else if (outcome.phase !== 'Running' && rerun) {
+        for (const name of freightNames) delete draft.freight[name]?.status.verifiedIn[stageName]
+      }
+      if (
+        current &&
+        current.phase === outcome.phase &&
+        current.message === outcome.message &&
+        !rerun
+      )
+        return undefined
+      return `verification: ${stageName} ${outcome.phase.toLowerCase()}`
+    })
+    out.push({
+      stage: stageName,
+      freight: freightNames,
+      phase: outcome.phase,
+      message: outcome.message
+    })
+    const log =
+      outcome.phase === 'Successful'
+        ? ctx.logger.info
+        : outcome.phase === 'Running'
+          ? ctx.logger.info
+          : ctx.logger.warn
+    log.call(ctx.logger, `verification of ${stageName}: ${outcome.phase} — ${outcome.message}`)
+  }
+  return out
+}
+
+/**
+ * One reconcile: control flow, auto-promotion, promotions, verification, repeated until a pass
+ * changes nothing (bounded), so a single run moves freight as far as policy allows.
+ */
+export async function reconcilePipeline(
+  ctx: PipelineContext,
+  opts: { stages?: Set<string>; maxPasses?: number } = {}
+): Promise<PipelineActivity> {
+  const activity = emptyActivity()
+  const maxPasses = opts.maxPasses ?? 25
+  const waitingSeen = new Set<string>()
+  for (let pass = 0; pass < maxPasses; pass++) {
+    let progressed = 0
+    progressed += await reconcileControlFlow(ctx)
+    const created = await autoPromote(ctx, opts.stages)
+    activity.created.push(...created)
+    progressed += created.length
+    for (const stageName of stageOrder(ctx.model)) {
+      if (opts.stages && !opts.stages.has(stageName)) continue
+      for (;;) {
+        const p = await advanceStage(ctx, stageName)
+        if (!p) break
+        if (p.phase === 'Running') {
+          if (!waitingSeen.has(p.name)) activity.waiting.push(p)
+          waitingSeen.add(p.name)
+          break
+        }
+        activity.finished.push(p)
+        progressed++
+      }
+    }
+    const verified = await verifyStages(ctx, { stages: opts.stages })
+    for (const v of verified) {
+      const known = activity.verified.find((x) => x.stage === v.stage && x.phase === v.phase)
+      if (!known) activity.verified.push(v)
+      if (v.phase !== 'Running') progressed++
+    }
+    if (!progressed) break
+  }
+  activity.waiting = activity.waiting.filter(
+    (w) => !activity.finished.some((f) => f.name === w.name)
+  )
+  return activity
+}
