@@ -64,7 +64,7 @@ export function setInPlain(
       const at = idx === -1 ? node.length : idx
       if (at > node.length)
         throw new ConfigFieldError(
-          'key',
+          field,
           `'${key}': index ${at} is past the end of '${where}' (length ${node.length})`
         )
       if (last) node[at] = value
@@ -79,7 +79,7 @@ export function setInPlain(
         if (child === undefined || child === null) node[part] = make(parts[i + 1])
         else if (!isPlainObject(child) && !Array.isArray(child))
           throw new ConfigFieldError(
-            'key',
+            field,
             `'${key}': '${[...parts.slice(0, i), part].join('.')}' holds a scalar, not a map or list`
           )
         node = node[part]
@@ -142,7 +142,7 @@ export function setInDocument(
       const at = idx === -1 ? node.items.length : idx
       if (at > node.items.length)
         throw new ConfigFieldError(
-          'key',
+          field,
           `'${key}': index ${at} is past the end of '${where}' (length ${node.items.length})`
         )
       const cur = node.items[at]
@@ -153,7 +153,7 @@ export function setInDocument(
         if (!isMap(cur) && !isSeq(cur)) {
           if (cur !== undefined && !(isScalar(cur) && cur.value === null))
             throw new ConfigFieldError(
-              'key',
+              field,
               `'${key}': '${[...parts.slice(0, i), part].join('.')}' holds a scalar, not a map or list`
             )
           node.items[at] = make(parts[i + 1])
@@ -171,7 +171,7 @@ export function setInDocument(
         if (!isMap(child) && !isSeq(child)) {
           if (child !== undefined && child !== null && !(isScalar(child) && child.value === null))
             throw new ConfigFieldError(
-              'key',
+              field,
               `'${key}': '${[...parts.slice(0, i), part].join('.')}' holds a scalar, not a map or list`
             )
           child = make(parts[i + 1])

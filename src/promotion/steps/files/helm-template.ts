@@ -97,9 +97,10 @@ async function render(config: HelmTemplateConfig, ctx: StepContext): Promise<voi
   const chartDir = stepPath(ctx, STEP, 'path', config.path)
   const outPath = stepPath(ctx, STEP, 'outPath', config.outPath)
   const name = chartName(chartDir, config.path)
+  const confined = config.valuesFiles.map((rel, i) => stepPath(ctx, STEP, `valuesFiles[${i}]`, rel))
   const valuesFiles: string[] = []
-  config.valuesFiles.forEach((rel, i) => {
-    const full = stepPath(ctx, STEP, `valuesFiles[${i}]`, rel)
+  confined.forEach((full, i) => {
+    const rel = config.valuesFiles[i]
     if (!fs.existsSync(full)) {
       if (config.ignoreMissingValueFiles) {
         ctx.logger.info(`skipping missing values file ${rel}`)
