@@ -105,7 +105,9 @@ export async function run(): Promise<void> {
         stage: input('stage'),
         freight: input('freight'),
         warehouse: input('warehouse'),
-        artifacts: input('artifacts'),
+        image: input('image'),
+        commit: input('commit'),
+        chart: input('chart'),
         promotion: input('promotion')
       },
       repository: process.env.GITHUB_REPOSITORY

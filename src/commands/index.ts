@@ -6,6 +6,7 @@ import { approveCommand } from './approve.js'
 import { abortCommand } from './abort.js'
 import { verifyCommand } from './verify.js'
 import { planCommand } from './plan.js'
+import { assembleCommand } from './assemble.js'
 
 /** Every command, by name. The CLI and the action both dispatch through this table. */
 export const commands: Record<string, Command> = {
@@ -15,5 +16,6 @@ export const commands: Record<string, Command> = {
   [approveCommand.name]: approveCommand,
   [abortCommand.name]: abortCommand,
   [verifyCommand.name]: verifyCommand,
-  [planCommand.name]: planCommand
+  [planCommand.name]: planCommand,
+  [assembleCommand.name]: assembleCommand
 }
