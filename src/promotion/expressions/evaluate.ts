@@ -1,3 +1,4 @@
+import vm from 'node:vm'
 import type jsep from 'jsep'
 import { ExpressionError, parseExpression, type Node } from './parse.js'
 import { HostValue, toPlain, typeName } from './values.js'
@@ -268,7 +269,7 @@ class Evaluator {
       case 'matches':
         if (typeof l === 'string' && typeof r === 'string') {
           if (l.length > MAX_STRING_LENGTH) this.fail('string is too long to match')
-          return safeRegExp(r).test(l)
+          return regexTest(safeRegExp(r), l, r)
         }
         return mismatch()
       case 'in':
@@ -398,6 +399,36 @@ function compare(a: unknown, b: unknown): number | undefined {
 }
 
 const regexCache = new Map<string, RegExp>()
+
+/** Longest a single regular expression match may run. */
+export const REGEX_TIME_LIMIT_MS = 250
+
+// A fixed script (never user text) run in a separate context only so that V8 can interrupt a
+// runaway backtracking match after REGEX_TIME_LIMIT_MS.
+const regexContext = vm.createContext(Object.create(null) as object)
+const regexScript = new vm.Script('re.test(s)')
+
+function regexTest(re: RegExp, s: string, pattern: string): boolean {
+  re.lastIndex = 0
+  if (s.length <= 64 && !/[*+{]/.test(pattern)) return re.test(s)
+  const ctx = regexContext as { re?: RegExp; s?: string }
+  ctx.re = re
+  ctx.s = s
+  try {
+    return regexScript.runInContext(regexContext, { timeout: REGEX_TIME_LIMIT_MS }) as boolean
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      throw new Error(
+        `regular expression ${JSON.stringify(pattern)} took too long (over ${REGEX_TIME_LIMIT_MS}ms); simplify it`,
+        { cause: err }
+      )
+    }
+    throw err
+  } finally {
+    ctx.re = undefined
+    ctx.s = undefined
+  }
+}
 
 /**
  * Go's RE2 has no backtracking; JavaScript's RegExp does. Patterns that RE2 rejects
