@@ -1,0 +1,181 @@
+import { z } from 'zod'
+import { fieldPath } from '../util/zod.js'
+
+/**
+ * The shape `state.json` must have to be trusted. Objects are loose (unknown keys are kept, so a
+ * field added by a newer minor release survives a round trip) and the store keeps the parsed
+ * document, not zod's output: validation only decides whether the document is usable.
+ */
+const str = z.string()
+const optStr = z.string().optional()
+const record = <T extends z.ZodType>(v: T) => z.record(z.string(), v)
+
+const origin = z.looseObject({ kind: z.literal('Warehouse'), name: str })
+
+const freight = z.looseObject({
+  name: z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-character lowercase hex sha1'),
+  alias: str,
+  origin,
+  discoveredAt: str,
+  commits: z.array(
+    z.looseObject({
+      repoURL: str,
+      id: str,
+      branch: optStr,
+      tag: optStr,
+      message: optStr,
+      author: optStr,
+      committer: optStr,
+      subscriptionName: optStr
+    })
+  ),
+  images: z.array(
+    z.looseObject({
+      repoURL: str,
+      tag: str,
+      digest: str,
+      annotations: record(str).optional(),
+      subscriptionName: optStr
+    })
+  ),
+  charts: z.array(
+    z.looseObject({ repoURL: str, name: optStr, version: str, subscriptionName: optStr })
+  ),
+  status: z.looseObject({
+    currentlyIn: record(z.looseObject({ since: str })),
+    verifiedIn: record(z.looseObject({ verifiedAt: str, longestSoak: z.number().optional() })),
+    approvedFor: record(z.looseObject({ approvedAt: str, actor: optStr })),
+    metadata: record(z.unknown())
+  })
+})
+
+const freightReference = z.looseObject({ name: str, origin })
+
+const freightCollection = z.looseObject({
+  id: str,
+  items: record(freightReference),
+  verificationHistory: z.array(z.looseObject({ id: str, phase: str, startTime: str })),
+  promotion: optStr
+})
+
+const promotionPhase = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Errored', 'Aborted'])
+
+const stage = z.looseObject({
+  freightHistory: z.array(freightCollection),
+  currentPromotion: optStr,
+  lastPromotion: z
+    .looseObject({ name: str, freight: str, phase: promotionPhase, finishedAt: optStr })
+    .optional(),
+  health: z.looseObject({ status: str }).optional(),
+  metadata: record(z.unknown()),
+  autoPromotionHolds: record(z.looseObject({ freightName: str, promotionName: str }))
+})
+
+const promotion = z.looseObject({
+  name: str,
+  stage: str,
+  freight: str,
+  phase: promotionPhase,
+  createdAt: str,
+  steps: z.array(z.unknown()),
+  currentStep: z.number().int(),
+  stepExecutionMetadata: z.array(z.looseObject({ alias: str, errorCount: z.number() })),
+  state: record(z.unknown())
+})
+
+const warehouse = z.looseObject({
+  lastDiscoveredAt: optStr,
+  specHash: optStr,
+  lastFreightID: optStr,
+  lastError: optStr
+})
+
+const auditEntry = z.looseObject({ at: str, action: str })
+
+export const stateSchema = z.looseObject({
+  schemaVersion: z.number().int().nonnegative(),
+  warehouses: record(warehouse),
+  freight: record(freight),
+  stages: record(stage),
+  promotions: record(promotion),
+  audit: z.array(auditEntry)
+})
+
+/** Schemas of the records inside each top-level map or list, for validating only what changed. */
+export const recordSchemas = {
+  warehouses: warehouse,
+  freight,
+  stages: stage,
+  promotions: promotion,
+  audit: auditEntry
+} as const
+
+export type StateSection = keyof typeof recordSchemas
+
+const issues = (res: z.ZodSafeParseResult<unknown>, prefix: string) =>
+  res.success
+    ? []
+    : res.error.issues.map((i) => {
+        const p = fieldPath(i.path)
+        return `${prefix}${p ? (p.startsWith('[') ? p : `.${p}`) : ''}: ${i.message}`
+      })
+
+/** Problems with a state document, each `path: message`; empty when it is valid. */
+export function validateState(doc: unknown, rawText?: string): string[] {
+  const problems = issues(stateSchema.safeParse(doc), '').map((p) => p.replace(/^\./, ''))
+  if (problems.length) return problems
+  const d = doc as { freight: Record<string, { name: string }> }
+  for (const [key, f] of Object.entries(d.freight)) problems.push(...freightKeyProblems(key, f))
+  // Control characters can only be in the text as JSON escapes or raw C1 characters.
+  if (rawText === undefined || MAYBE_CONTROL_IN_JSON.test(rawText))
+    problems.push(...controlCharacterProblems(d.freight, 'freight'))
+  return problems
+}
+
+/** Problems with one record of a section (`freight`, `stages`, ...), for incremental checks. */
+export function validateRecord(section: StateSection, key: string, value: unknown): string[] {
+  const prefix = section === 'audit' ? `audit[${key}]` : `${section}.${key}`
+  const problems = issues(recordSchemas[section].safeParse(value), prefix)
+  if (problems.length === 0 && section === 'freight') {
+    problems.push(...freightKeyProblems(key, value as { name: string }))
+    problems.push(...controlCharacterProblems(value, prefix))
+  }
+  return problems
+}
+
+function freightKeyProblems(key: string, f: { name: string }): string[] {
+  return f.name === key ? [] : [`freight.${key}.name: does not match its key (${f.name})`]
+}
+
+const MAYBE_CONTROL_IN_JSON = /\\[nrtbf]|\\u00[0-1]|\\u007[fF]|\\u00[89]|[\u0080-\u009f]/
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
+/** Every string (keys too) under `value` that holds a control character, as `path: message`. */
+export function controlCharacterProblems(value: unknown, path: string): string[] {
+  const out: string[] = []
+  const walk = (v: unknown, p: string) => {
+    if (typeof v === 'string') {
+      if (CONTROL.test(v)) out.push(`${p}: contains a control character`)
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(x, `${p}[${i}]`))
+    } else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (CONTROL.test(k)) out.push(`${p}: key ${JSON.stringify(k)} contains a control character`)
+        walk(x, `${p}.${k}`)
+      }
+    }
+  }
+  walk(value, path)
+  return out
+}
+
+/**
+ * Replaces control characters with spaces (newlines included): for discovered text such as commit
+ * subjects and image annotations before it becomes freight.
+ */
+export function stripControlCharacters(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim()
+}

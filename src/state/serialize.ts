@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto'
+
+/**
+ * Deterministic serialization of state.json.
+ *
+ * Layout: keys sorted at every level (schemaVersion first) and one record per line inside the
+ * top-level maps (`freight`, `stages`, `promotions`, `warehouses`) and the `audit` list. The same
+ * state always gives the same bytes, a change touches only the lines of the records it changes
+ * (small Git deltas, a readable `git log -p`), and a serializer can reuse the line of every record
+ * object it has seen before, so writing one change into 10,000 freight costs one record.
+ *
+ * Freight is most of the file, so on disk a freight record leaves out its `name` (it is the key),
+ * empty artifact lists and empty status maps; fillFreightDefaults() puts them back on read.
+ */
+
+type Json = Record<string, unknown>
+
+const isPlainObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v)
+const isEmptyObject = (v: unknown) => isPlainObject(v) && Object.keys(v).length === 0
+const isEmptyArray = (v: unknown) => Array.isArray(v) && v.length === 0
+
+const FREIGHT_LISTS = ['commits', 'images', 'charts'] as const
+const FREIGHT_STATUS_MAPS = ['currentlyIn', 'verifiedIn', 'approvedFor', 'metadata'] as const
+/** Top-level members written one record per line. */
+const RECORD_MAPS = new Set(['freight', 'stages', 'promotions', 'warehouses'])
+const RECORD_LISTS = new Set(['audit'])
+
+function trimFreight(key: string, v: unknown): unknown {
+  if (!isPlainObject(v)) return v
+  const f = { ...v }
+  if (f.name === key) delete f.name
+  for (const k of FREIGHT_LISTS) if (isEmptyArray(f[k])) delete f[k]
+  if (isPlainObject(f.status)) {
+    const status = { ...f.status }
+    for (const k of FREIGHT_STATUS_MAPS) if (isEmptyObject(status[k])) delete status[k]
+    if (Object.keys(status).length === 0) delete f.status
+    else f.status = status
+  }
+  return f
+}
+
+function fillFreight(key: string, f: unknown): void {
+  if (!isPlainObject(f)) return
+  f.name ??= key
+  for (const k of FREIGHT_LISTS) f[k] ??= []
+  const status = (f.status ??= {})
+  if (isPlainObject(status)) for (const k of FREIGHT_STATUS_MAPS) status[k] ??= {}
+}
+
+/** Restores what the on-disk form of freight leaves out; mutates and returns `doc`. */
+export function fillFreightDefaults<T>(doc: T): T {
+  if (!isPlainObject(doc) || !isPlainObject(doc.freight)) return doc
+  for (const [key, f] of Object.entries(doc.freight)) fillFreight(key, f)
+  return doc
+}
+
+function compareTopKeys(a: string, b: string): number {
+  if (a === b) return 0
+  if (a === 'schemaVersion') return -1
+  if (b === 'schemaVersion') return 1
+  return a < b ? -1 : 1
+}
+
+/**
+ * Serializes and parses state.json, remembering the line of every record object it wrote or
+ * read. Only valid for objects that are not mutated afterwards (the store's documents are frozen).
+ */
+export class StateSerializer {
+  private readonly lines = new WeakMap<object, string>()
+
+  private line(section: string, key: string, value: unknown): string {
+    if (value === null || typeof value !== 'object') return compact(value ?? null)
+    let line = this.lines.get(value)
+    if (line === undefined) {
+      line = compact(section === 'freight' ? trimFreight(key, value) : value)
+      this.lines.set(value, line)
+    }
+    return line
+  }
+
+  serialize(state: object): string {
+    const doc = state as Json
+    const keys = Object.keys(doc)
+      .filter((k) => doc[k] !== undefined)
+      .sort(compareTopKeys)
+    const parts: string[] = ['{\n']
+    keys.forEach((key, i) => {
+      parts.push(`  ${JSON.stringify(key)}: `)
+      const value = doc[key]
+      if (RECORD_MAPS.has(key) && isPlainObject(value)) {
+        const ks = Object.keys(value)
+          .filter((k) => value[k] !== undefined)
+          .sort()
+        if (ks.length === 0) parts.push('{}')
+        else {
+          parts.push('{\n')
+          ks.forEach((k, j) => {
+            parts.push(`    ${JSON.stringify(k)}: `, this.line(key, k, value[k]))
+            parts.push(j < ks.length - 1 ? ',\n' : '\n')
+          })
+          parts.push('  }')
+        }
+      } else if (RECORD_LISTS.has(key) && Array.isArray(value)) {
+        if (value.length === 0) parts.push('[]')
+        else {
+          parts.push('[\n')
+          value.forEach((v, j) => {
+            parts.push('    ', this.line(key, String(j), v))
+            parts.push(j < value.length - 1 ? ',\n' : '\n')
+          })
+          parts.push('  ]')
+        }
+      } else parts.push(compact(value))
+      parts.push(i < keys.length - 1 ? ',\n' : '\n')
+    })
+    parts.push('}\n')
+    return parts.join('')
+  }
+
+  /**
+   * Parses state.json (freight defaults restored). Text in the store's layout is parsed record by
+   * record and each record's line remembered; anything else (a hand-formatted file) goes through
+   * JSON.parse. Throws SyntaxError like JSON.parse.
+   */
+  parse(text: string): unknown {
+    const doc = this.parseLayout(text)
+    return doc ?? fillFreightDefaults(JSON.parse(text))
+  }
+
+  private parseLayout(text: string): Json | undefined {
+    const lines = text.split('\n')
+    if (lines[0] !== '{') return undefined
+    let end = lines.length - 1
+    while (end > 0 && lines[end] === '') end--
+    if (lines[end] !== '}') return undefined
+    const doc: Json = {}
+    const seen: Array<[object, string]> = []
+    try {
+      for (let i = 1; i < end; i++) {
+        const m = /^ {2}("(?:[^"\\]|\\.)*"): (.*?),?$/.exec(lines[i])
+        if (!m) return undefined
+        const key = JSON.parse(m[1]) as string
+        const rest = m[2]
+        if (rest === '{' || rest === '[') {
+          const isMap = rest === '{'
+          const close = isMap ? '  }' : '  ]'
+          const container: Json | unknown[] = isMap ? {} : []
+          for (i++; ; i++) {
+            if (i >= end) return undefined
+            const l = lines[i]
+            if (l === close || l === close + ',') break
+            let recKey = ''
+            let body: string
+            if (isMap) {
+              const mm = /^ {4}("(?:[^"\\]|\\.)*"): (.*)$/.exec(l)
+              if (!mm) return undefined
+              recKey = JSON.parse(mm[1]) as string
+              body = mm[2]
+            } else {
+              if (!l.startsWith('    ')) return undefined
+              body = l.slice(4)
+            }
+            if (body.endsWith(',')) body = body.slice(0, -1)
+            const value: unknown = JSON.parse(body)
+            if (isMap) {
+              if (key === 'freight') fillFreight(recKey, value)
+              ;(container as Json)[recKey] = value
+            } else (container as unknown[]).push(value)
+            if (value && typeof value === 'object') seen.push([value, body])
+          }
+          doc[key] = container
+        } else doc[key] = JSON.parse(rest)
+      }
+    } catch {
+      return undefined
+    }
+    for (const [obj, line] of seen) this.lines.set(obj, line)
+    return doc
+  }
+}
+
+/** state.json text for a state (a fresh serializer: no cached lines). */
+export function serializeState(state: object): string {
+  return new StateSerializer().serialize(state)
+}
+
+/** Parses state.json text into a document with freight defaults restored. */
+export function parseStateText(text: string): unknown {
+  return new StateSerializer().parse(text)
+}
+
+/** Compact JSON with sorted keys; undefined object members are dropped as JSON.stringify does. */
+export function compact(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    const s = JSON.stringify(value)
+    return s === undefined ? 'null' : s
+  }
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) {
+      if (i) out += ','
+      const v = value[i]
+      out += v === undefined || typeof v === 'function' ? 'null' : compact(v)
+    }
+    return out + ']'
+  }
+  const toJSON = (value as { toJSON?: () => unknown }).toJSON
+  if (typeof toJSON === 'function') return compact(toJSON.call(value))
+  const obj = value as Json
+  const keys = Object.keys(obj).sort()
+  let out = '{'
+  let first = true
+  for (const k of keys) {
+    const v = obj[k]
+    if (v === undefined || typeof v === 'function') continue
+    if (!first) out += ','
+    first = false
+    out += JSON.stringify(k) + ':' + compact(v)
+  }
+  return out + '}'
+}
+
+/** The object ID Git gives a blob with this content (to skip rewriting unchanged files). */
+export function gitBlobId(content: string | Buffer): string {
+  const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+  return createHash('sha1').update(`blob ${buf.length}\0`).update(buf).digest('hex')
+}

@@ -1,0 +1,471 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { git, gitTry, type GitCredentials } from '../git/git.js'
+import { WaybillError, trimOutput } from '../util/errors.js'
+import { redact, type Logger } from '../util/logger.js'
+import { migrateState, documentVersion } from './migrations.js'
+import { validateRecord, validateState, type StateSection } from './schema.js'
+import { StateSerializer, gitBlobId } from './serialize.js'
+import { cloneJson, createDraft, deepFreeze, finishDraft } from './draft.js'
+import { STATE_SCHEMA_VERSION, emptyState, type State } from './types.js'
+
+export const STATE_FILE = 'state.json'
+/** state.json larger than this is refused (a runaway writer, or not Waybill's file). */
+export const DEFAULT_MAX_STATE_BYTES = 50 * 1024 * 1024
+export const DEFAULT_MAX_ATTEMPTS = 10
+export const DEFAULT_AUTHOR = { name: 'waybill', email: 'waybill@users.noreply.github.com' }
+
+export interface StateStoreOptions {
+  /** A Git repository (working copy or bare) used for objects and the private ref. */
+  repoDir: string
+  /** Remote name or URL holding the state branch. */
+  remote: string
+  /** State branch name, without refs/heads/ (default in commands: waybill/state). */
+  branch: string
+  credentials?: GitCredentials
+  logger: Logger
+  /** Push attempts before giving up when other writers keep winning (default 10). */
+  maxAttempts?: number
+  /** Largest state.json accepted, in bytes (default 50 MB). */
+  maxBytes?: number
+  /** Backoff between attempts: the n-th wait is random in [0, min(maxMs, baseMs·2ⁿ)]. */
+  backoff?: { baseMs: number; maxMs: number }
+  /** Commit author (default env WAYBILL_GIT_AUTHOR_NAME/EMAIL, else waybill <waybill@users.noreply.github.com>). */
+  author?: { name: string; email: string }
+}
+
+/** What a mutator returns: the commit message, optionally with extra files, or undefined for "nothing to do". */
+export type StateMutation =
+  string | { message: string; files?: Record<string, string | Buffer> } | undefined
+
+/** Edits the draft in place; must be pure (it is re-run on a fresh draft when another writer won). */
+export type StateMutator = (draft: State) => StateMutation
+
+export interface UpdateResult {
+  /** The state as written (or as read, when nothing was committed). */
+  state: State
+  committed: boolean
+  /** The new tip of the state branch when committed. */
+  commit?: string
+  /** Push attempts made (1 when nobody else was writing). */
+  attempts: number
+}
+
+/** Git round trips and outcomes, for benchmarks and tests. */
+export interface StateStoreStats {
+  fetches: number
+  pushes: number
+  /** Pushes refused because the branch had moved. */
+  rejections: number
+  commits: number
+}
+
+interface TreeEntry {
+  mode: string
+  type: string
+  id: string
+  size?: number
+  name: string
+}
+
+/** What the store knows about one tip of the branch. */
+interface Snapshot {
+  /** Commit ID, undefined when the branch does not exist. */
+  tip: string | undefined
+  /** Top-level entries of the tip's tree (undefined until needed). */
+  entries?: TreeEntry[]
+  /** state.json exactly as on the branch (undefined when absent). */
+  blobText: string | undefined
+  /** The document at this tip (current schema version), deep-frozen: the base of every draft. */
+  base: State
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+const REJECTED =
+  /\[rejected\]|\[remote rejected\]|stale info|fetch first|non-fast-forward|cannot lock ref|failed to update ref|failed to lock|Unable to create .*\.lock/i
+
+/**
+ * Waybill's state on a Git branch: read with one fetch, written with Git plumbing and a push that
+ * only succeeds if the branch is still where it was read (compare-and-swap). Concurrent writers
+ * re-read and re-apply their mutator; none loses an update. A state that does not parse, fails
+ * validation or comes from a newer Waybill is never overwritten.
+ */
+export class StateStore {
+  readonly stats: StateStoreStats = { fetches: 0, pushes: 0, rejections: 0, commits: 0 }
+  private readonly privateRef: string
+  private readonly maxAttempts: number
+  private readonly maxBytes: number
+  private readonly backoff: { baseMs: number; maxMs: number }
+  private cache: Snapshot | undefined
+  private serializer = new StateSerializer()
+
+  constructor(readonly options: StateStoreOptions) {
+    if (!/^[A-Za-z0-9._/-]+$/.test(options.branch) || options.branch.includes('..'))
+      throw new WaybillError(`invalid state branch name '${options.branch}'`)
+    this.privateRef = `refs/waybill/${options.branch}`
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_STATE_BYTES
+    this.backoff = options.backoff ?? { baseMs: 50, maxMs: 2000 }
+  }
+
+  get branch(): string {
+    return this.options.branch
+  }
+
+  /** The commit the last read or write saw (undefined before any, or when the branch is absent). */
+  get lastTip(): string | undefined {
+    return this.cache?.tip
+  }
+
+  /**
+   * Fetches the branch and returns its state (emptyState() when the branch does not exist), as a
+   * mutable copy of its own.
+   */
+  async read(): Promise<State> {
+    return cloneJson(await this.snapshot())
+  }
+
+  /** Like read() but returns the store's own deep-frozen document (no copy; cheaper). */
+  async snapshot(): Promise<State> {
+    return (await this.fetchSnapshot()).base
+  }
+
+  /**
+   * Applies `mutator` to the current state and commits the result; re-fetches and re-applies when
+   * another writer moved the branch in between. No commit when the mutator returns undefined or
+   * changes nothing.
+   */
+  async update(mutator: StateMutator): Promise<UpdateResult> {
+    for (let attempt = 1; ; attempt++) {
+      // First attempt: trust the tip seen last (the push fails if it moved); later ones re-fetch.
+      const snap = attempt === 1 && this.cache ? this.cache : await this.fetchSnapshot()
+      const draft = createDraft(snap.base)
+      let mutation: StateMutation
+      let next: State
+      try {
+        mutation = mutator(draft)
+      } finally {
+        next = finishDraft(draft)
+      }
+      if (mutation === undefined) return { state: snap.base, committed: false, attempts: attempt }
+      const { message, files } =
+        typeof mutation === 'string' ? { message: mutation, files: undefined } : mutation
+      const text = next === snap.base ? snap.blobText : this.serializer.serialize(next)
+      const entries = await this.entries(snap)
+      const changes = new Map<string, string | Buffer>()
+      if (text === undefined) changes.set(STATE_FILE, this.serializer.serialize(next))
+      else if (text !== snap.blobText) changes.set(STATE_FILE, text)
+      for (const [name, content] of Object.entries(files ?? {})) {
+        checkFileName(name)
+        if ((await this.blobIdAt(snap, entries, name)) !== gitBlobId(content))
+          changes.set(name, content)
+      }
+      if (changes.size === 0) return { state: next, committed: false, attempts: attempt }
+      if (changes.has(STATE_FILE)) {
+        const problems = changedRecordProblems(snap.base, next)
+        if (problems.length)
+          throw new WaybillError(
+            `refusing to write an invalid state (${message}): ${summarize(problems)}`,
+            'this is a bug in the command that changed the state; the branch was left unchanged'
+          )
+      }
+      const { commit, entries: written } = await this.writeCommit(snap, entries, changes, message)
+      if (await this.push(snap.tip, commit)) {
+        this.stats.commits++
+        const blobText = (changes.get(STATE_FILE) as string | undefined) ?? snap.blobText
+        this.cache = { tip: commit, blobText, base: next, entries: written }
+        this.options.logger.debug(`state: ${message} (${commit.slice(0, 7)}, attempt ${attempt})`)
+        return { state: next, committed: true, commit, attempts: attempt }
+      }
+      this.stats.rejections++
+      this.cache = undefined
+      if (attempt >= this.maxAttempts)
+        throw new WaybillError(
+          `could not update branch ${this.branch}: it moved on each of ${attempt} attempts (${message})`,
+          'other runs are writing the state at the same time; run the command again'
+        )
+      const cap = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (attempt - 1))
+      const wait = Math.round(Math.random() * cap)
+      this.options.logger.debug(
+        `state: branch ${this.branch} moved, retrying in ${wait} ms (attempt ${attempt + 1})`
+      )
+      await sleep(wait)
+    }
+  }
+
+  // ---------- reading ----------
+
+  private gitOpts() {
+    return { cwd: this.options.repoDir, credentials: this.options.credentials }
+  }
+
+  private async fetchSnapshot(): Promise<Snapshot> {
+    const tip = await this.fetchTip()
+    if (this.cache && this.cache.tip === tip) return this.cache
+    this.cache = await this.load(tip)
+    return this.cache
+  }
+
+  /** Fetches the branch into the private ref; returns its commit or undefined when absent. */
+  private async fetchTip(): Promise<string | undefined> {
+    const { remote, branch } = this.options
+    const args = [
+      '-c',
+      'gc.auto=0',
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      remote,
+      `+refs/heads/${branch}:${this.privateRef}`
+    ]
+    for (let tries = 0; ; tries++) {
+      this.stats.fetches++
+      const res = await gitTry(args, this.gitOpts())
+      if (res.code === 0) break
+      const err = res.stderr + res.stdout
+      if (/couldn't find remote ref|could not find remote ref/i.test(err)) {
+        await gitTry(['update-ref', '-d', this.privateRef], this.gitOpts())
+        return undefined
+      }
+      // A writer killed mid-fetch leaves a lock on the private ref: it only caches the remote, so
+      // the lock can go.
+      if (tries < 2 && /\.lock'?: File exists|cannot lock ref/i.test(err)) {
+        await this.removeStaleLock()
+        continue
+      }
+      throw new WaybillError(
+        `could not fetch state branch ${branch} from ${redact(remote)}: ${trimOutput(redact(err), 500)}`,
+        'check the remote URL and that the token may read the repository'
+      )
+    }
+    return git(['rev-parse', '--verify', `${this.privateRef}^{commit}`], this.gitOpts())
+  }
+
+  private async removeStaleLock(): Promise<void> {
+    const gitDir = await git(['rev-parse', '--git-dir'], this.gitOpts())
+    const lock = path.resolve(this.options.repoDir, gitDir, `${this.privateRef}.lock`)
+    fs.rmSync(lock, { force: true })
+  }
+
+  private async load(tip: string | undefined): Promise<Snapshot> {
+    if (!tip) return { tip, entries: [], blobText: undefined, base: deepFreeze(emptyState()) }
+    const where = `state.json on branch ${this.branch} (commit ${tip.slice(0, 7)})`
+    const hint = `fix or revert the last commit on branch ${this.branch} (git log ${this.branch}); Waybill never overwrites a state it cannot read`
+    const entries = await this.listTree(tip)
+    const file = entries.find((e) => e.name === STATE_FILE)
+    if (!file) {
+      this.options.logger.warn(
+        `branch ${this.branch} has no ${STATE_FILE}; starting from an empty state`
+      )
+      return { tip, entries, blobText: undefined, base: deepFreeze(emptyState()) }
+    }
+    if (file.type !== 'blob') throw new WaybillError(`${where} is not a file`, hint)
+    if ((file.size ?? 0) > this.maxBytes)
+      throw new WaybillError(
+        `${where} is ${file.size} bytes, over the ${this.maxBytes}-byte limit`,
+        `${hint}; if the state really grew this large, lower the GC limits (keep per warehouse, promotions)`
+      )
+    const cat = await gitTry(['cat-file', 'blob', file.id], this.gitOpts())
+    if (cat.code !== 0) throw new WaybillError(`could not read ${where}: ${trimOutput(cat.stderr)}`)
+    const blobText = cat.stdout
+    let doc: unknown
+    try {
+      doc = this.serializer.parse(blobText)
+    } catch (err) {
+      throw new WaybillError(`${where} is not valid JSON: ${(err as Error).message}`, hint)
+    }
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+      throw new WaybillError(`${where} is not a JSON object`, hint)
+    const version = documentVersion(doc as Record<string, unknown>)
+    if (version > STATE_SCHEMA_VERSION)
+      throw new WaybillError(
+        `${where} has schema version ${version}, newer than this Waybill understands (${STATE_SCHEMA_VERSION})`,
+        'upgrade waybill (the state was written by a newer release); it was left unchanged'
+      )
+    let current = doc as Record<string, unknown>
+    if (version < STATE_SCHEMA_VERSION) {
+      // Migrations edit records in place: forget the lines remembered while parsing.
+      this.serializer = new StateSerializer()
+      const { doc: migrated, applied } = migrateState(current)
+      current = migrated
+      this.options.logger.info(
+        `state: migrating ${STATE_FILE} from schema version ${version} to ${STATE_SCHEMA_VERSION} (${applied.map((m) => m.description).join('; ')}); written with the next change`
+      )
+    }
+    const problems = validateState(current, blobText)
+    if (problems.length) throw new WaybillError(`${where} is invalid: ${summarize(problems)}`, hint)
+    return { tip, entries, blobText, base: deepFreeze(current as unknown as State) }
+  }
+
+  private async entries(snap: Snapshot): Promise<TreeEntry[]> {
+    if (!snap.entries) snap.entries = snap.tip ? await this.listTree(snap.tip) : []
+    return snap.entries
+  }
+
+  private async listTree(treeish: string): Promise<TreeEntry[]> {
+    const out = await git(['ls-tree', '-l', '-z', treeish], this.gitOpts())
+    const entries: TreeEntry[] = []
+    for (const rec of out.split('\0')) {
+      if (!rec) continue
+      const m = /^(\d+) (\w+) ([0-9a-f]+) +(\S+)\t([\s\S]*)$/.exec(rec)
+      if (!m) continue
+      entries.push({
+        mode: m[1],
+        type: m[2],
+        id: m[3],
+        size: m[4] === '-' ? undefined : Number(m[4]),
+        name: m[5]
+      })
+    }
+    return entries
+  }
+
+  // ---------- writing ----------
+
+  private async writeCommit(
+    snap: Snapshot,
+    entries: TreeEntry[],
+    changes: Map<string, string | Buffer>,
+    message: string
+  ): Promise<{ commit: string; entries: TreeEntry[] }> {
+    const blobs = new Map<string, string>()
+    for (const [name, content] of changes) {
+      const id = await git(['hash-object', '-w', '--stdin'], { ...this.gitOpts(), input: content })
+      blobs.set(name, id)
+    }
+    const { id: tree, entries: written } = await this.writeTree(entries, blobs)
+    const author = this.options.author ?? {
+      name: process.env.WAYBILL_GIT_AUTHOR_NAME || DEFAULT_AUTHOR.name,
+      email: process.env.WAYBILL_GIT_AUTHOR_EMAIL || DEFAULT_AUTHOR.email
+    }
+    const args = ['commit-tree', tree, '-F', '-']
+    if (snap.tip) args.splice(2, 0, '-p', snap.tip)
+    const commit = await git(args, {
+      ...this.gitOpts(),
+      input: redact(message.trim()) + '\n',
+      env: {
+        GIT_AUTHOR_NAME: author.name,
+        GIT_AUTHOR_EMAIL: author.email,
+        GIT_COMMITTER_NAME: author.name,
+        GIT_COMMITTER_EMAIL: author.email
+      }
+    })
+    return { commit, entries: written }
+  }
+
+  /** Writes a tree: `entries` with `blobs` (path → blob ID) replacing or adding files; nested paths supported. */
+  private async writeTree(
+    entries: TreeEntry[],
+    blobs: Map<string, string>
+  ): Promise<{ id: string; entries: TreeEntry[] }> {
+    const byName = new Map(entries.map((e) => [e.name, e]))
+    const nested = new Map<string, Map<string, string>>()
+    for (const [name, id] of blobs) {
+      const slash = name.indexOf('/')
+      if (slash < 0) {
+        byName.set(name, { mode: '100644', type: 'blob', id, name })
+        continue
+      }
+      const dir = name.slice(0, slash)
+      if (!nested.has(dir)) nested.set(dir, new Map())
+      nested.get(dir)!.set(name.slice(slash + 1), id)
+    }
+    for (const [dir, sub] of nested) {
+      const existing = byName.get(dir)
+      const subEntries = existing?.type === 'tree' ? await this.listTree(existing.id) : []
+      const { id } = await this.writeTree(subEntries, sub)
+      byName.set(dir, { mode: '040000', type: 'tree', id, name: dir })
+    }
+    const all = [...byName.values()]
+    const input = all.map((e) => `${e.mode} ${e.type} ${e.id}\t${e.name}\0`).join('')
+    const id = await git(['mktree', '-z'], { ...this.gitOpts(), input })
+    return { id, entries: all }
+  }
+
+  /** The blob ID of `name` at the snapshot's tip (nested paths looked up in Git). */
+  private async blobIdAt(
+    snap: Snapshot,
+    entries: TreeEntry[],
+    name: string
+  ): Promise<string | undefined> {
+    if (!name.includes('/')) return entries.find((e) => e.name === name && e.type === 'blob')?.id
+    if (!snap.tip) return undefined
+    const res = await gitTry(['rev-parse', '--verify', '-q', `${snap.tip}:${name}`], this.gitOpts())
+    return res.code === 0 ? res.stdout.trim() : undefined
+  }
+
+  /** Pushes `commit` if the branch is still at `expected`; false when another writer got there first. */
+  private async push(expected: string | undefined, commit: string): Promise<boolean> {
+    const ref = `refs/heads/${this.branch}`
+    this.stats.pushes++
+    const res = await gitTry(
+      [
+        'push',
+        '--quiet',
+        '--porcelain',
+        '--no-verify',
+        `--force-with-lease=${ref}:${expected ?? ''}`,
+        this.options.remote,
+        `${commit}:${ref}`
+      ],
+      this.gitOpts()
+    )
+    if (res.code === 0) return true
+    const out = res.stdout + res.stderr
+    if (REJECTED.test(out)) return false
+    throw new WaybillError(
+      `could not push state branch ${this.branch} to ${redact(this.options.remote)}: ${trimOutput(redact(out), 500)}`,
+      'check that the token may push to the repository (contents: write) and that the branch is not protected'
+    )
+  }
+}
+
+function checkFileName(name: string): void {
+  const parts = name.split('/')
+  if (
+    name === STATE_FILE ||
+    name.startsWith('/') ||
+    parts.some((p) => p === '' || p === '.' || p === '..' || p === '.git') ||
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\\]/.test(name)
+  )
+    throw new WaybillError(`invalid file name for the state branch: '${name}'`)
+}
+
+const SECTIONS: readonly StateSection[] = ['warehouses', 'freight', 'stages', 'promotions']
+
+/** Validates what a mutator changed: new or replaced records only (the rest was valid before). */
+function changedRecordProblems(base: State, next: State): string[] {
+  if (next === base) return []
+  const problems: string[] = []
+  if (next.schemaVersion !== STATE_SCHEMA_VERSION)
+    problems.push(`schemaVersion: must stay ${STATE_SCHEMA_VERSION}`)
+  for (const section of SECTIONS) {
+    const before = base[section] as Record<string, unknown>
+    const after = next[section] as Record<string, unknown>
+    if (after === before) continue
+    if (!after || typeof after !== 'object' || Array.isArray(after)) {
+      problems.push(`${section}: must be an object`)
+      continue
+    }
+    for (const [key, value] of Object.entries(after))
+      if (value !== before?.[key]) problems.push(...validateRecord(section, key, value))
+  }
+  if (next.audit !== base.audit) {
+    if (!Array.isArray(next.audit)) problems.push('audit: must be a list')
+    else {
+      const old = new Set<unknown>(base.audit)
+      next.audit.forEach((entry, i) => {
+        if (!old.has(entry)) problems.push(...validateRecord('audit', String(i), entry))
+      })
+    }
+  }
+  return problems
+}
+
+function summarize(problems: string[]): string {
+  const shown = problems.slice(0, 5).join('; ')
+  return problems.length > 5 ? `${shown}; and ${problems.length - 5} more` : shown
+}
