@@ -7,6 +7,7 @@ import { abortCommand } from './abort.js'
 import { verifyCommand } from './verify.js'
 import { planCommand } from './plan.js'
 import { assembleCommand } from './assemble.js'
+import { reconcileCommand } from './reconcile.js'
 
 /** Every command, by name. The CLI and the action both dispatch through this table. */
 export const commands: Record<string, Command> = {
@@ -17,5 +18,6 @@ export const commands: Record<string, Command> = {
   [abortCommand.name]: abortCommand,
   [verifyCommand.name]: verifyCommand,
   [planCommand.name]: planCommand,
-  [assembleCommand.name]: assembleCommand
+  [assembleCommand.name]: assembleCommand,
+  [reconcileCommand.name]: reconcileCommand
 }

@@ -1,0 +1,139 @@
+import fs from 'node:fs'
+import type { Command, CommandArgs } from './context.js'
+import { openPipeline } from '../pipeline/context.js'
+import { reconcilePipeline } from '../pipeline/reconcile.js'
+import { activityMarkdown, activityOutputs } from '../pipeline/report.js'
+import { runDiscovery, type DiscoveryEvent, type DiscoveryRun } from '../discovery/index.js'
+import { UsageError } from '../util/errors.js'
+
+/** Reads `--event` (a JSON string or a file path) with `--event-name`. */
+export function eventFromArgs(args: CommandArgs): DiscoveryEvent | undefined {
+  const name = args['event-name'] as string | undefined
+  const raw = args.event as string | undefined
+  if (!name && !raw) return undefined
+  if (!name) throw new UsageError('--event needs --event-name')
+  let payload: unknown = {}
+  if (raw) {
+    const text = raw.trim().startsWith('{') ? raw : fs.readFileSync(raw, 'utf8')
+    try {
+      payload = JSON.parse(text)
+    } catch (err) {
+      throw new UsageError(`--event is not valid JSON: ${(err as Error).message}`)
+    }
+  }
+  return { name, payload }
+}
+
+function list(v: unknown): string[] {
+  return Array.isArray(v)
+    ? (v as string[])
+    : typeof v === 'string' && v
+      ? v.split(/[\s,]+/).filter(Boolean)
+      : []
+}
+
+export const reconcileCommand: Command = {
+  name: 'reconcile',
+  description:
+    'Discover due warehouses, resume waiting promotions, verify, auto-promote, until nothing changes',
+  flags: {
+    stage: {
+      type: 'string',
+      multiple: true,
+      description: 'Only promote/verify these stages (fan-out jobs)'
+    },
+    'no-discover': { type: 'boolean', description: 'Skip discovery' },
+    'force-discover': {
+      type: 'boolean',
+      description: 'Discover every warehouse even if its interval has not passed'
+    },
+    'event-name': {
+      type: 'string',
+      description: 'GitHub event name (push, registry_package, repository_dispatch, …)'
+    },
+    event: { type: 'string', description: 'The event payload: JSON, or a path to a JSON file' }
+  },
+  async run(ctx, args) {
+    const pipeline = await openPipeline(ctx)
+    const stages = list(args.stage)
+    for (const s of stages)
+      if (!pipeline.model.stages.has(s)) throw new UsageError(`stage '${s}' does not exist`)
+    const event = eventFromArgs(args)
+    let discovery: DiscoveryRun | undefined
+    const skipDiscovery =
+      Boolean(args['no-discover']) || stages.length > 0 || event?.name === 'pull_request'
+    if (!skipDiscovery) {
+      discovery = await ctx.logger.group('Discovery', () =>
+        runDiscovery(
+          {
+            model: pipeline.model,
+            store: pipeline.store,
+            services: ctx.services,
+            logger: ctx.logger,
+            now: ctx.now,
+            reservedBranches: [ctx.stateBranch]
+          },
+          { force: Boolean(args['force-discover']), event }
+        )
+      )
+    }
+    const activity = await reconcilePipeline(pipeline, {
+      stages: stages.length ? new Set(stages) : undefined
+    })
+    for (const e of discovery?.errors ?? [])
+      activity.errors.push(`discovery of ${e.warehouse}: ${e.message}`)
+    const state = await pipeline.store.read()
+    const freight = (discovery?.newFreight ?? []).map((f) => ({
+      id: f.name,
+      alias: f.alias,
+      warehouse: f.origin.name,
+      images: f.images,
+      commits: f.commits,
+      charts: f.charts
+    }))
+    const outputs = { ...activityOutputs(activity, state), freight: JSON.stringify(freight) }
+    if (ctx.json)
+      ctx.print(
+        JSON.stringify({
+          freight,
+          ...Object.fromEntries(
+            Object.entries(outputs)
+              .filter(([k]) => k !== 'freight')
+              .map(([k, v]) => [k, JSON.parse(v)])
+          )
+        })
+      )
+    else {
+      for (const f of freight) ctx.print(`new freight ${f.alias} (${f.warehouse})`)
+      for (const p of activity.finished)
+        ctx.print(`${p.stage}: ${state.freight[p.freight]?.alias ?? p.freight} ${p.phase}`)
+      for (const p of activity.waiting)
+        ctx.print(
+          `${p.stage}: ${state.freight[p.freight]?.alias ?? p.freight} waiting — ${state.promotions[p.name]?.message ?? ''}`
+        )
+      if (!freight.length && !activity.finished.length && !activity.waiting.length)
+        ctx.print('nothing to do')
+    }
+    const failed =
+      activity.errors.length > 0 ||
+      activity.finished.some((p) => p.phase === 'Failed' || p.phase === 'Errored')
+    const newFreightMd = freight.length
+      ? [
+          '### New freight',
+          '',
+          '| Alias | Warehouse | Artifacts |',
+          '| --- | --- | --- |',
+          ...freight.map(
+            (f) =>
+              `| ${f.alias} | ${f.warehouse} | ${[...f.images.map((i) => `${i.repoURL}:${i.tag}`), ...f.commits.map((c) => `${c.repoURL}@${(c.tag ?? c.id).slice(0, 12)}`), ...f.charts.map((c) => `${c.name ?? c.repoURL}:${c.version}`)].join('<br>')} |`
+          ),
+          ''
+        ].join('\n')
+      : ''
+    return {
+      exitCode: failed ? 1 : 0,
+      outputs,
+      summary: [newFreightMd, activityMarkdown(activity, state)].filter(Boolean).join('\n')
+    }
+  }
+}
