@@ -94,6 +94,7 @@ function offsetOf(src: Source, fieldPath: Path, preferKey = false): number {
   let node: unknown = src.doc.contents
   let keyNode: Node | undefined
   let best = (node as Node | null)?.range?.[0] ?? 0
+  let found = 0
   for (let i = 0; i < fieldPath.length; i++) {
     const seg = fieldPath[i]
     if (isAlias(node)) node = node.resolve(src.doc)
@@ -110,6 +111,7 @@ function offsetOf(src: Source, fieldPath: Path, preferKey = false): number {
     } else break
     node = next
     keyNode = nextKey
+    found = i + 1
     const isLast = i === fieldPath.length - 1
     const valueStart = (node as Node | null)?.range?.[0]
     if (isLast && preferKey && keyNode?.range) best = keyNode.range[0]
@@ -118,6 +120,8 @@ function offsetOf(src: Source, fieldPath: Path, preferKey = false): number {
     // an empty value (`sources:`) has no node: point at its key
     if (node === null && keyNode?.range) best = keyNode.range[0]
   }
+  // a missing field: point at the key of the mapping that should hold it
+  if (found < fieldPath.length && found > 0 && keyNode?.range) return keyNode.range[0]
   return best
 }
 
@@ -178,7 +182,11 @@ function keysAt(schema: z.ZodType, fieldPath: Path): string[] {
     if (s) s = unwrap(s)
   }
   const def = (s as unknown as { def?: Record<string, unknown> } | undefined)?.def
-  return def?.type === 'object' ? Object.keys(def.shape as object) : []
+  if (def?.type !== 'object') return []
+  // removed (deprecated) fields are never suggested
+  return Object.entries(def.shape as Record<string, z.ZodType>)
+    .filter(([, f]) => (unwrap(f) as unknown as { def: { type: string } }).def.type !== 'never')
+    .map(([k]) => k)
 }
 
 function editDistance(a: string, b: string): number {
@@ -478,7 +486,8 @@ export async function loadProject(
     for (const doc of docs) {
       const src: Source = { file, doc, lc }
       if (doc.errors.length > 0) {
-        for (const err of doc.errors) {
+        // the first error; the ones after it are usually its consequences
+        for (const err of doc.errors.slice(0, 1)) {
           const { line, col } = lc.linePos(err.pos[0])
           problems.push({
             severity: 'error',

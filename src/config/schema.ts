@@ -26,7 +26,12 @@ const IGNORED = 'Kubernetes-only: accepted and ignored by Waybill'
 
 const duration = (what: string) =>
   z
-    .string({ error: `${what} must be a duration string like 5m0s` })
+    .string({
+      error: (iss) =>
+        iss.input === undefined
+          ? 'is required'
+          : `must be a duration like 90s, 5m or 1h30m, not ${typeof iss.input} ${String(iss.input)}`
+    })
     .regex(DURATION_PATTERN, {
       error: (iss) =>
         `must be a duration like 90s, 5m or 1h30m (got '${String(iss.input)}'; units s, m, h)`
@@ -236,7 +241,11 @@ export const ChartSubscriptionSchema = z
         code: 'custom',
         path: ['name'],
         message: 'must be empty for an oci:// repository (the URL names the chart)',
-        params: { hint: `use repoURL: ${s.repoURL.replace(/\/$/, '')}/${s.name}` }
+        params: {
+          hint: s.repoURL.replace(/\/$/, '').endsWith(`/${s.name}`)
+            ? 'remove name: the URL already names the chart'
+            : `use repoURL: ${s.repoURL.replace(/\/$/, '')}/${s.name}`
+        }
       })
     }
     if (!oci && !s.name) {
