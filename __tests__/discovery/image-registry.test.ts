@@ -5,6 +5,7 @@ import {
   RequestStats,
   type ImageSubscriptionLike
 } from '../../src/discovery/image/index.js'
+import type { ImageSubscription } from '../../src/config/schema.js'
 import { defaultServices, type Services } from '../../src/services.js'
 import type { ImageMetadataCacheEntry } from '../../src/state/types.js'
 import { errorMessage, WaybillError } from '../../src/util/errors.js'
@@ -28,6 +29,9 @@ const d = hasDockerRegistry ? describe : describe.skip
 function services(extra: Partial<Services> = {}): Services {
   return { ...defaultServices({}), ...extra }
 }
+
+// The config layer's parsed type fits the discovery input.
+export const _fits = (s: ImageSubscription): ImageSubscriptionLike => s
 
 async function discover(
   sub: ImageSubscriptionLike,

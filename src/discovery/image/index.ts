@@ -72,20 +72,17 @@ export function checkDeprecatedImageFields(sub: ImageSubscriptionLike, prefix = 
   if (sub.allowTags)
     throw new ConfigFieldError(
       `${prefix}allowTags`,
-      'allowTags is deprecated and no longer supported (discovery fails when it is set, as in Kargo v1.11+)',
-      'use allowTagsRegexes instead'
+      'allowTags is deprecated and no longer supported since Kargo v1.11: use allowTagsRegexes'
     )
   if (sub.ignoreTags?.length)
     throw new ConfigFieldError(
       `${prefix}ignoreTags`,
-      'ignoreTags is deprecated and no longer supported (discovery fails when it is set, as in Kargo v1.11+)',
-      'use ignoreTagsRegexes instead'
+      'ignoreTags is deprecated and no longer supported since Kargo v1.11: use ignoreTagsRegexes'
     )
   if (sub.semverConstraint)
     throw new ConfigFieldError(
       `${prefix}semverConstraint`,
-      'semverConstraint is no longer supported on image subscriptions',
-      'use constraint instead'
+      'semverConstraint was removed from image subscriptions in Kargo v1.9: use constraint'
     )
 }
 
