@@ -8,6 +8,7 @@ import { verifyCommand } from './verify.js'
 import { planCommand } from './plan.js'
 import { assembleCommand } from './assemble.js'
 import { reconcileCommand } from './reconcile.js'
+import { demoCommand } from './demo.js'
 
 /** Every command, by name. The CLI and the action both dispatch through this table. */
 export const commands: Record<string, Command> = {
@@ -19,5 +20,6 @@ export const commands: Record<string, Command> = {
   [verifyCommand.name]: verifyCommand,
   [planCommand.name]: planCommand,
   [assembleCommand.name]: assembleCommand,
-  [reconcileCommand.name]: reconcileCommand
+  [reconcileCommand.name]: reconcileCommand,
+  [demoCommand.name]: demoCommand
 }
