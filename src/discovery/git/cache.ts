@@ -66,9 +66,9 @@ export class GitCloneCache {
   async lsRemote(
     remote: GitRemoteAccess,
     patterns: string[],
-    opts: { symref?: boolean } = {}
+    opts: { symref?: boolean; stats?: GitDiscoveryStats } = {}
   ): Promise<{ refs: Map<string, string>; head?: string }> {
-    this.stats.lsRemote++
+    this.count('lsRemote', opts.stats)
     const args = [...tlsArgs(remote), 'ls-remote']
     if (opts.symref) args.push('--symref')
     args.push('--', remote.url, ...patterns)
@@ -97,13 +97,14 @@ export class GitCloneCache {
   async ensure(
     remote: GitRemoteAccess,
     refspecs: string[],
-    expected: Map<string, string>
+    expected: Map<string, string>,
+    stats?: GitDiscoveryStats
   ): Promise<string> {
     const key = gitRepoKey(remote.url)
     return this.serialize(key, async () => {
-      const dir = await this.repo(key, remote)
+      const dir = await this.repo(key, remote, stats)
       if (expected.size && (await this.refsMatch(dir, expected))) return dir
-      this.stats.fetches++
+      this.count('fetches', stats)
       await git(
         [
           ...tlsArgs(remote),
@@ -145,17 +146,26 @@ export class GitCloneCache {
     return next
   }
 
-  private repo(key: string, remote: GitRemoteAccess): Promise<string> {
+  private count(what: keyof GitDiscoveryStats, extra?: GitDiscoveryStats): void {
+    this.stats[what]++
+    if (extra && extra !== this.stats) extra[what]++
+  }
+
+  private repo(key: string, remote: GitRemoteAccess, stats?: GitDiscoveryStats): Promise<string> {
     let p = this.repos.get(key)
     if (!p) {
-      p = this.createRepo(key, remote)
+      p = this.createRepo(key, remote, stats)
       this.repos.set(key, p)
       p.catch(() => this.repos.delete(key))
     }
     return p
   }
 
-  private async createRepo(key: string, remote: GitRemoteAccess): Promise<string> {
+  private async createRepo(
+    key: string,
+    remote: GitRemoteAccess,
+    stats?: GitDiscoveryStats
+  ): Promise<string> {
     const dir = path.join(
       this.dir,
       createHash('sha1').update(key).digest('hex').slice(0, 16) + '.git'
@@ -167,9 +177,9 @@ export class GitCloneCache {
     await git(['-C', dir, 'config', 'remote.origin.promisor', 'true'])
     await git(['-C', dir, 'config', 'remote.origin.partialclonefilter', 'blob:none'])
     await git(['-C', dir, 'config', 'core.quotePath', 'false'])
-    this.stats.clones++
+    this.count('clones', stats)
     const borrowed = await this.borrowWorkspaceObjects(key, dir)
-    if (borrowed) this.stats.workspaceReuse++
+    if (borrowed) this.count('workspaceReuse', stats)
     this.logger?.debug(
       `git discovery: new blobless clone of ${remote.url}${borrowed ? ' (objects borrowed from the workspace checkout)' : ''}`
     )

@@ -95,27 +95,16 @@ export async function discoverCommits(
     limit,
     remote,
     pathFilter: compilePathFilter(sub.includePaths, sub.excludePaths, field),
-    filter: compileCommitFilter(sub.expressionFilter, `${field}.expressionFilter`),
-    before: { ...opts.cache.stats }
+    filter: compileCommitFilter(sub.expressionFilter, `${field}.expressionFilter`)
   }
-  try {
-    const strategy = sub.commitSelectionStrategy ?? 'NewestFromBranch'
-    if (strategy === 'NewestFromBranch') return await newestFromBranch(ctx)
-    if (strategy === 'SemVer' || strategy === 'Lexical' || strategy === 'NewestTag')
-      return await fromTags(ctx, strategy)
-    throw new ConfigFieldError(
-      `${field}.commitSelectionStrategy`,
-      `unknown strategy '${String(strategy)}'`
-    )
-  } finally {
-    if (opts.stats) {
-      const s = opts.cache.stats
-      opts.stats.lsRemote += s.lsRemote - ctx.before.lsRemote
-      opts.stats.clones += s.clones - ctx.before.clones
-      opts.stats.fetches += s.fetches - ctx.before.fetches
-      opts.stats.workspaceReuse += s.workspaceReuse - ctx.before.workspaceReuse
-    }
-  }
+  const strategy = sub.commitSelectionStrategy ?? 'NewestFromBranch'
+  if (strategy === 'NewestFromBranch') return newestFromBranch(ctx)
+  if (strategy === 'SemVer' || strategy === 'Lexical' || strategy === 'NewestTag')
+    return fromTags(ctx, strategy)
+  throw new ConfigFieldError(
+    `${field}.commitSelectionStrategy`,
+    `unknown strategy '${String(strategy)}'`
+  )
 }
 
 interface Ctx {
@@ -126,7 +115,6 @@ interface Ctx {
   remote: GitRemoteAccess
   pathFilter: PathFilter
   filter?: CommitFilter
-  before: GitDiscoveryStats
 }
 
 function result(
@@ -169,7 +157,8 @@ async function newestFromBranch(ctx: Ctx): Promise<DiscoveredCommits> {
   let branch = sub.branch
   if (branch) checkBranch(ctx, branch)
   const ls = await ctx.opts.cache.lsRemote(remote, branch ? [`refs/heads/${branch}`] : ['HEAD'], {
-    symref: !branch
+    symref: !branch,
+    stats: ctx.opts.stats
   })
   if (!branch) {
     if (!ls.head?.startsWith('refs/heads/'))
@@ -191,7 +180,12 @@ async function newestFromBranch(ctx: Ctx): Promise<DiscoveredCommits> {
   const reused = reusable(ctx, observed)
   if (reused) return reused
 
-  const dir = await ctx.opts.cache.ensure(remote, [`+${ref}:${ref}`], new Map([[ref, head]]))
+  const dir = await ctx.opts.cache.ensure(
+    remote,
+    [`+${ref}:${ref}`],
+    new Map([[ref, head]]),
+    ctx.opts.stats
+  )
   const since = sub.since ? parseSince(sub.since, `${ctx.field}.since`) : undefined
   const withPaths = !ctx.pathFilter.empty
   const commits: DiscoveredCommit[] = []
@@ -288,7 +282,7 @@ async function fromTags(
   strategy: 'SemVer' | 'Lexical' | 'NewestTag'
 ): Promise<DiscoveredCommits> {
   const { sub, remote } = ctx
-  const ls = await ctx.opts.cache.lsRemote(remote, ['refs/tags/*'])
+  const ls = await ctx.opts.cache.lsRemote(remote, ['refs/tags/*'], { stats: ctx.opts.stats })
   const tags = new Map<string, TagInfo>()
   for (const [ref, id] of ls.refs) {
     if (!ref.startsWith('refs/tags/')) continue
@@ -315,7 +309,12 @@ async function fromTags(
   if (names.length === 0) return result(ctx, [], observed)
 
   const expected = new Map(names.map((n) => [`refs/tags/${n}`, tags.get(n)!.object]))
-  const dir = await ctx.opts.cache.ensure(remote, ['+refs/tags/*:refs/tags/*'], expected)
+  const dir = await ctx.opts.cache.ensure(
+    remote,
+    ['+refs/tags/*:refs/tags/*'],
+    expected,
+    ctx.opts.stats
+  )
   const meta = await tagMetadata(dir, names)
   let ordered = names.filter((n) => meta.has(n))
   if (strategy === 'NewestTag')
