@@ -60,7 +60,9 @@ function fromGithubPackage(payload: Json): PushedImage[] {
   const host = (() => {
     const u = str(obj(pkg.registry).url)
     try {
-      return u ? new URL(u).host : 'ghcr.io'
+      const h = u ? new URL(u).host.toLowerCase() : 'ghcr.io'
+      // Older payloads name the legacy host (https://CONTAINER.pkg.github.com/<owner>).
+      return /(^|\.)pkg\.github\.com$/.test(h) ? 'ghcr.io' : h
     } catch {
       return 'ghcr.io'
     }
@@ -150,8 +152,11 @@ export function commitsFromPush(payload: unknown): PushedCommits | undefined {
   if (ref.startsWith('refs/heads/')) out.branch = ref.slice(11)
   else if (ref.startsWith('refs/tags/')) out.tag = ref.slice(10)
   const commits = arr(p.commits)
-  // GitHub lists at most 20 commits; a new branch or forced push may also hide changes.
-  if (commits.length < 20 && p.created !== true && p.forced !== true) {
+  // GitHub lists at most 20 commits; a forced push, or a new branch without new commits, hides
+  // what changed relative to what was discovered before.
+  const unknown =
+    commits.length >= 20 || p.forced === true || (p.created === true && !commits.length)
+  if (!unknown) {
     const paths = new Set<string>()
     for (const c of commits) {
       const co = obj(c)
