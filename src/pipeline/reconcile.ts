@@ -31,6 +31,7 @@ import {
 } from './promotions.js'
 import { evaluateVerification } from './verification.js'
 import { hasVerification, verificationTimeoutMs } from './verification-config.js'
+import { cloneJson } from '../state/draft.js'
 
 /** Everything the pipeline needs for one run. */
 export interface PipelineContext {
@@ -217,8 +218,8 @@ export async function advanceStage(
     const next = nextPromotion(draft, stageName)
     if (!next) return undefined
     if (!claimPromotion(draft, next.name, ctx.runId, ctx.now(), ctx.leaseMs)) return undefined
-    claimed = structuredClone(draft.promotions[next.name])
-    snapshot = structuredClone(draft)
+    claimed = cloneJson(draft.promotions[next.name])
+    snapshot = cloneJson(draft)
     return `promotion: ${next.name} running`
   })
   if (!claimed || !snapshot) return undefined
