@@ -12,13 +12,18 @@ import { serializeState } from '../src/state/serialize.js'
 import { emptyStageState, emptyState, type State } from '../src/state/types.js'
 import { freightCollectionId } from '../src/freight/id.js'
 import { MemoryLogger } from '../src/util/logger.js'
-import { addFreight, makeFreight } from '../__tests__/support/state-fixtures.js'
+import { generateAlias } from '../src/freight/alias.js'
+import { addFreight, makeFreight, type FreightKind } from '../__tests__/support/state-fixtures.js'
 
 const FREIGHT = Number(process.env.BENCH_FREIGHT ?? 10_000)
 const STAGES = 50
 const WAREHOUSES = 20
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
 const BRANCH = 'waybill/state'
+/** Warehouses cycle through these subscription mixes (BENCH_KINDS=git+image for the heaviest). */
+const KINDS = (process.env.BENCH_KINDS ?? 'image,git+image,git,chart+image').split(
+  ','
+) as FreightKind[]
 
 const gitEnv = {
   ...process.env,
@@ -38,7 +43,14 @@ function median(xs: number[]): number {
 
 function bigState(): State {
   const state = emptyState()
-  for (let i = 0; i < FREIGHT; i++) addFreight(state, makeFreight(`warehouse-${i % WAREHOUSES}`, i))
+  const taken = new Set<string>()
+  for (let i = 0; i < FREIGHT; i++) {
+    const w = i % WAREHOUSES
+    const f = makeFreight(`warehouse-${w}`, i, undefined, KINDS[w % KINDS.length])
+    f.alias = generateAlias(f.name, taken)
+    taken.add(f.alias)
+    state.freight[f.name] = f
+  }
   const ids = Object.keys(state.freight)
   for (let s = 0; s < STAGES; s++) {
     const stage = emptyStageState()
@@ -108,7 +120,7 @@ async function main() {
     })
     const text = serializeState(initial)
     console.log(
-      `seeded ${FREIGHT} freight, ${STAGES} stages in ${Math.round(performance.now() - t0)} ms; state.json ${(Buffer.byteLength(text) / 1e6).toFixed(2)} MB`
+      `seeded ${FREIGHT} freight (${KINDS.join(', ')}), ${STAGES} stages in ${Math.round(performance.now() - t0)} ms; state.json ${(Buffer.byteLength(text) / 1e6).toFixed(2)} MB`
     )
 
     // Waybill: one store, as a command would hold it after reading the state.

@@ -3,8 +3,15 @@ import { generateAlias } from '../../src/freight/alias.js'
 import { emptyFreightStatus, type Freight } from '../../src/freight/types.js'
 import type { State } from '../../src/state/types.js'
 
-/** A realistic freight (one commit, one image) for warehouse `warehouse`, distinct per `n`. */
-export function makeFreight(warehouse: string, n: number, discoveredAt?: string): Freight {
+export type FreightKind = 'git+image' | 'image' | 'git' | 'chart+image'
+
+/** A realistic freight (by default one commit and one image) for `warehouse`, distinct per `n`. */
+export function makeFreight(
+  warehouse: string,
+  n: number,
+  discoveredAt?: string,
+  kind: FreightKind = 'git+image'
+): Freight {
   const hex = (seed: string, len: number) => {
     let out = ''
     let x = 0
@@ -15,7 +22,9 @@ export function makeFreight(warehouse: string, n: number, discoveredAt?: string)
     }
     return out.slice(0, len)
   }
-  const commits = [
+  const withGit = kind === 'git+image' || kind === 'git'
+  const withImage = kind !== 'git'
+  const allCommits = [
     {
       repoURL: `https://github.com/example/${warehouse}`,
       id: hex(`c${warehouse}${n}`, 40),
@@ -24,14 +33,25 @@ export function makeFreight(warehouse: string, n: number, discoveredAt?: string)
       author: 'Dev Eloper <dev@example.com>'
     }
   ]
-  const images = [
+  const allImages = [
     {
       repoURL: `ghcr.io/example/${warehouse}`,
       tag: `v1.${Math.floor(n / 100)}.${n % 100}`,
       digest: `sha256:${hex(`i${warehouse}${n}`, 64)}`
     }
   ]
-  const name = freightId({ origin: { kind: 'Warehouse', name: warehouse }, commits, images })
+  const commits = withGit ? allCommits : []
+  const images = withImage ? allImages : []
+  const charts =
+    kind === 'chart+image'
+      ? [{ repoURL: `oci://ghcr.io/example/charts/${warehouse}`, version: `1.${n}.0` }]
+      : []
+  const name = freightId({
+    origin: { kind: 'Warehouse', name: warehouse },
+    commits,
+    images,
+    charts
+  })
   return {
     name,
     alias: '',
@@ -39,7 +59,7 @@ export function makeFreight(warehouse: string, n: number, discoveredAt?: string)
     discoveredAt: discoveredAt ?? new Date(Date.UTC(2025, 0, 1) + n * 60_000).toISOString(),
     commits,
     images,
-    charts: [],
+    charts,
     status: emptyFreightStatus()
   }
 }

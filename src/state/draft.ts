@@ -4,8 +4,9 @@
  * document that shares every untouched object with the base. The state store relies on that
  * sharing: an update of one freight among 10,000 re-serializes and re-validates one record.
  *
- * Limitations (as in immer): drafts are proxies, so structuredClone() of a draft throws (use
- * JSON.parse(JSON.stringify(x))); a draft must not be used after finishDraft().
+ * Limitations (as in immer): drafts are proxies, so structuredClone() of a draft throws
+ * DataCloneError: copy with cloneJson() (below) or JSON.parse(JSON.stringify(x)). After
+ * finishDraft() a draft can still be read (it shows the finished values) but not written.
  */
 const DRAFT = Symbol('waybill.draft')
 
@@ -44,14 +45,15 @@ function markModified(s: DraftState): void {
 }
 
 function assertLive(s: DraftState): void {
-  if (s.finalized) throw new Error('state draft used after the update finished')
+  if (s.finalized) throw new TypeError('a state draft cannot be changed after the update finished')
 }
 
 const handler: ProxyHandler<object> = {
   get(target, prop) {
     const s = stateOf(target)
     if (prop === DRAFT) return s
-    assertLive(s)
+    // After the update: read the finished (frozen) values.
+    if (s.finalized) return Reflect.get(finalize(s) as object, prop)
     const src = source(s)
     if (!Object.prototype.hasOwnProperty.call(src, prop)) return Reflect.get(src, prop)
     const value = src[prop]

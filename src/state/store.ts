@@ -23,6 +23,8 @@ export interface StateStoreOptions {
   /** State branch name, without refs/heads/ (default in commands: waybill/state). */
   branch: string
   credentials?: GitCredentials
+  /** Alternative to `credentials`: picked once from the remote's URL (resolved with git remote get-url). */
+  credentialsForUrl?: (url: string) => GitCredentials | undefined
   logger: Logger
   /** Push attempts before giving up when other writers keep winning (default 10). */
   maxAttempts?: number
@@ -196,8 +198,26 @@ export class StateStore {
 
   // ---------- reading ----------
 
+  private credentials: GitCredentials | undefined
+  private credentialsResolved = false
+
   private gitOpts() {
-    return { cwd: this.options.repoDir, credentials: this.options.credentials }
+    return { cwd: this.options.repoDir, credentials: this.credentials }
+  }
+
+  private async resolveCredentials(): Promise<void> {
+    if (this.credentialsResolved) return
+    this.credentialsResolved = true
+    this.credentials = this.options.credentials
+    const pick = this.options.credentialsForUrl
+    if (this.credentials || !pick) return
+    const { remote, repoDir } = this.options
+    let url = remote
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(remote) && !remote.includes('/')) {
+      const res = await gitTry(['remote', 'get-url', remote], { cwd: repoDir })
+      if (res.code === 0) url = res.stdout.trim()
+    }
+    this.credentials = pick(url)
   }
 
   private async fetchSnapshot(): Promise<Snapshot> {
@@ -209,6 +229,7 @@ export class StateStore {
 
   /** Fetches the branch into the private ref; returns its commit or undefined when absent. */
   private async fetchTip(): Promise<string | undefined> {
+    await this.resolveCredentials()
     const { remote, branch } = this.options
     const args = [
       '-c',
@@ -398,6 +419,7 @@ export class StateStore {
 
   /** Pushes `commit` if the branch is still at `expected`; false when another writer got there first. */
   private async push(expected: string | undefined, commit: string): Promise<boolean> {
+    await this.resolveCredentials()
     const ref = `refs/heads/${this.branch}`
     this.stats.pushes++
     const res = await gitTry(

@@ -1,0 +1,17 @@
+import type { CommandContext } from '../commands/context.js'
+import { credentialsForUrl } from '../services.js'
+import { StateStore } from './store.js'
+
+/**
+ * The state store of a command: the state branch (`ctx.stateBranch`) of `ctx.remote`, objects in
+ * the working copy `ctx.repoDir`, Git credentials picked for the remote's URL from ctx.services.
+ */
+export function openStateStore(ctx: CommandContext): StateStore {
+  return new StateStore({
+    repoDir: ctx.repoDir,
+    remote: ctx.remote,
+    branch: ctx.stateBranch,
+    logger: ctx.logger,
+    credentialsForUrl: (url) => credentialsForUrl(ctx.services, url)
+  })
+}
