@@ -44,7 +44,7 @@ export function githubClient(services: Services, logger: Logger, apiUrl?: string
       warn: (m: string) => logger.debug(redact(m)),
       error: (m: string) => logger.debug(redact(m))
     },
-    retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451] },
+    retry: { doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 429, 451] },
     throttle: {
       enabled: !isLoopback(baseUrl),
       onRateLimit: (
