@@ -104,7 +104,7 @@ spec:
       as: commit
       config:
         path: ./out
-        message: \${{ outputs.update.commitMessage }}
+        message: \${{ task.outputs.update.commitMessage }}
     - uses: git-push
       config:
         path: ./out
