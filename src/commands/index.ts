@@ -9,6 +9,7 @@ import { planCommand } from './plan.js'
 import { assembleCommand } from './assemble.js'
 import { reconcileCommand } from './reconcile.js'
 import { demoCommand } from './demo.js'
+import { discoverCommand } from './discover.js'
 
 /** Every command, by name. The CLI and the action both dispatch through this table. */
 export const commands: Record<string, Command> = {
@@ -21,5 +22,6 @@ export const commands: Record<string, Command> = {
   [planCommand.name]: planCommand,
   [assembleCommand.name]: assembleCommand,
   [reconcileCommand.name]: reconcileCommand,
-  [demoCommand.name]: demoCommand
+  [demoCommand.name]: demoCommand,
+  [discoverCommand.name]: discoverCommand
 }

@@ -691,7 +691,7 @@ export async function loadProject(
       }
       if (rkind === 'Warehouse') {
         ;(resource as Warehouse).spec.subscriptions.forEach((s, i) => {
-          if (s.git && !/^https?:\/\//.test(s.git.repoURL)) {
+          if (s.git && !/^(https?|file):\/\//.test(s.git.repoURL)) {
             problems.push({
               severity: 'warning',
               ...position(src, ['spec', 'subscriptions', i, 'git', 'repoURL']),

@@ -12,6 +12,27 @@ import { warehousesForEvent } from './webhooks.js'
 export { discoverWarehouse, isDue, warehouseSpecHash } from './warehouse.js'
 export { warehousesForEvent } from './webhooks.js'
 
+/**
+ * Branches Waybill itself writes and discovery must never follow: the state branch, and every
+ * literal `targetBranch` of a `git-push` step in a stage's promotion template.
+ */
+export function reservedBranches(
+  model: { stages?: Map<string, unknown> },
+  stateBranch: string
+): string[] {
+  const out = new Set([stateBranch])
+  for (const stage of model.stages?.values() ?? []) {
+    const steps = (stage as { spec?: { promotionTemplate?: { spec?: { steps?: unknown[] } } } })
+      .spec?.promotionTemplate?.spec?.steps
+    for (const step of steps ?? []) {
+      const s = step as { uses?: string; config?: Record<string, unknown> }
+      const b = s.config?.targetBranch
+      if (s.uses === 'git-push' && typeof b === 'string' && b && !b.includes('${{')) out.add(b)
+    }
+  }
+  return [...out]
+}
+
 /** A GitHub event that triggered discovery (name as in GITHUB_EVENT_NAME, payload as delivered). */
 export interface DiscoveryEvent {
   name: string

@@ -1,0 +1,97 @@
+import type { Command } from './context.js'
+import { openPipeline } from '../pipeline/context.js'
+import { reservedBranches, runDiscovery } from '../discovery/index.js'
+import type { Freight } from '../freight/types.js'
+import { eventFromArgs } from './reconcile.js'
+
+function list(v: unknown): string[] {
+  return Array.isArray(v)
+    ? (v as string[])
+    : typeof v === 'string' && v
+      ? v.split(/[\s,]+/).filter(Boolean)
+      : []
+}
+
+/** The JSON shape of new freight in `--json` output and the `freight` output. */
+export function freightSummary(f: Freight) {
+  return {
+    id: f.name,
+    alias: f.alias,
+    warehouse: f.origin.name,
+    images: f.images.map((i) => ({ repoURL: i.repoURL, tag: i.tag, digest: i.digest })),
+    commits: f.commits.map((c) => ({
+      repoURL: c.repoURL,
+      id: c.id,
+      ...(c.branch ? { branch: c.branch } : {}),
+      ...(c.tag ? { tag: c.tag } : {}),
+      ...(c.message ? { message: c.message } : {})
+    })),
+    charts: f.charts.map((c) => ({ repoURL: c.repoURL, name: c.name, version: c.version }))
+  }
+}
+
+function artifactsText(f: Freight): string {
+  return [
+    ...f.images.map((i) => `${i.repoURL}:${i.tag}`),
+    ...f.commits.map((c) => `${c.repoURL}@${c.tag ?? c.id.slice(0, 7)}`),
+    ...f.charts.map((c) => `${c.repoURL}${c.name ? `/${c.name}` : ''}:${c.version}`)
+  ].join(', ')
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+
+export const discoverCommand: Command = {
+  name: 'discover',
+  description: 'Discover new images, commits and charts; create freight',
+  flags: {
+    warehouse: { type: 'string', multiple: true, description: 'Only this warehouse (repeatable)' },
+    force: { type: 'boolean', description: 'Discover even if the interval has not passed' },
+    'event-name': {
+      type: 'string',
+      description: 'GitHub event name (push, registry_package, repository_dispatch, …)'
+    },
+    event: { type: 'string', description: 'The event payload: JSON, or a path to a JSON file' }
+  },
+  async run(ctx, args) {
+    const pipeline = await openPipeline(ctx)
+    const event = eventFromArgs(args)
+    const run = await runDiscovery(
+      {
+        model: pipeline.model,
+        store: pipeline.store,
+        services: ctx.services,
+        logger: ctx.logger,
+        now: ctx.now,
+        reservedBranches: reservedBranches(pipeline.model, ctx.stateBranch)
+      },
+      { warehouses: list(args.warehouse), force: Boolean(args.force), event }
+    )
+    const freight = run.newFreight.map(freightSummary)
+    if (ctx.json) ctx.print(JSON.stringify({ freight, errors: run.errors }, null, 2))
+    else {
+      if (!freight.length) ctx.print('No new freight.')
+      for (const f of run.newFreight)
+        ctx.print(`${f.alias}  ${f.name.slice(0, 7)}  ${f.origin.name}  ${artifactsText(f)}`)
+      for (const o of run.outcomes) for (const p of o.problems) ctx.print(`${o.warehouse}: ${p}`)
+      for (const e of run.errors) ctx.print(`${e.warehouse}: error: ${e.message}`)
+    }
+    const lines = ['### Discovery', '', `Trigger: ${cell(run.reason)}`, '']
+    if (run.newFreight.length) {
+      lines.push('| Freight | ID | Warehouse | Artifacts |', '| --- | --- | --- | --- |')
+      for (const f of run.newFreight)
+        lines.push(
+          `| ${f.alias} | \`${f.name.slice(0, 7)}\` | ${f.origin.name} | ${cell(artifactsText(f))} |`
+        )
+    } else lines.push('No new freight.')
+    const notes = [
+      ...run.outcomes.flatMap((o) => o.problems.map((p) => `- ${o.warehouse}: ${cell(p)}`)),
+      ...run.errors.map((e) => `- :x: ${e.warehouse}: ${cell(e.message)}`)
+    ]
+    if (notes.length) lines.push('', ...notes)
+    return {
+      exitCode: run.errors.length ? 1 : 0,
+      outputs: { freight: JSON.stringify(freight) },
+      summary: lines.join('\n') + '\n'
+    }
+  }
+}
