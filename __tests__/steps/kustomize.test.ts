@@ -5,7 +5,12 @@ import { fileURLToPath } from 'node:url'
 import { sh, tempDir, writeFiles } from '../support/git.js'
 import { stepContext, testFreight, testServices } from '../support/step-context.js'
 import { kustomizeSetImage } from '../../src/promotion/steps/files/kustomize-set-image.js'
-import { kustomizeBuild } from '../../src/promotion/steps/files/kustomize-build.js'
+import {
+  kustomizeBuild,
+  quickMeta,
+  splitResources
+} from '../../src/promotion/steps/files/kustomize-build.js'
+import { parse } from 'yaml'
 import { stepRegistry } from '../../src/promotion/steps/index.js'
 import type { StepContext } from '../../src/promotion/types.js'
 
@@ -337,6 +342,34 @@ helmGlobals:
     expect(out).toContain('kind: Deployment')
     expect(out).toContain('kube: v1.29.0')
     expect(out).toContain('hasFoo: "true"')
+  })
+
+  it('reads resource names quickly from canonical output, and falls back to YAML when unusual', () => {
+    const docs = [
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels:\n    name: not-this\n  name: cm\n  namespace: "ns-1"\n',
+      "apiVersion: v1\nkind: Secret\nmetadata:\n  name: 'quoted'\ntype: Opaque\n",
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flow, namespace: x}\n',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "esc\\"aped"\n',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: &a anchored\n',
+      'kind: Role\napiVersion: rbac.authorization.k8s.io/v1\nmetadata:\n  name: r # comment\n'
+    ]
+    expect(quickMeta(docs[0])).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cm', namespace: 'ns-1' }
+    })
+    expect(quickMeta(docs[2])).toBeUndefined()
+    expect(quickMeta(docs[3])).toBeUndefined()
+    expect(quickMeta(docs[4])).toBeUndefined()
+    expect(quickMeta(docs[5])).toBeUndefined()
+    const split = splitResources(docs.join('---\n'))
+    expect(split.map((r) => r.resource.metadata)).toEqual(
+      docs.map((d) => {
+        const m = parse(d).metadata
+        return { name: m.name, ...(m.namespace ? { namespace: m.namespace } : {}) }
+      })
+    )
+    expect(split.map((r) => r.text)).toEqual(docs)
   })
 
   it('passes kustomize errors through with stderr', async () => {

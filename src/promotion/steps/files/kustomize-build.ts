@@ -54,16 +54,57 @@ export function kustomizeFileName(r: Resource, multiNamespace: boolean): string 
   return multiNamespace && ns ? `${ns.toLowerCase()}_${name}` : name
 }
 
+/** A plain or simply quoted scalar from kustomize's canonical output, or undefined if unusual. */
+function simpleScalar(raw: string): string | undefined {
+  const v = raw.trim()
+  if (/^'[^']*'$/.test(v) || /^"[^"\\]*"$/.test(v)) return v.slice(1, -1)
+  if (v === '' || /^[|>&*!{[\]'"%@`#]/.test(v) || v.includes(' #')) return undefined
+  return v
+}
+
+/**
+ * apiVersion, kind and metadata name/namespace read straight from kustomize's canonical output
+ * (top-level keys at column 0, metadata fields at two spaces); undefined when anything looks
+ * unusual, so the caller falls back to a full YAML parse.
+ */
+export function quickMeta(chunk: string): Resource | undefined {
+  const r: Resource = { metadata: {} }
+  let inMeta = false
+  for (const line of chunk.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    if (line[0] !== ' ' && line[0] !== '-') {
+      inMeta = line === 'metadata:'
+      const m = /^(apiVersion|kind): (.*)$/.exec(line)
+      if (m) {
+        const v = simpleScalar(m[2])
+        if (v === undefined) return undefined
+        r[m[1] as 'apiVersion' | 'kind'] = v
+      } else if (/^(apiVersion|kind|metadata)\b/.test(line) && !inMeta) return undefined
+    } else if (inMeta) {
+      const m = /^ {2}(name|namespace): (.*)$/.exec(line)
+      if (m) {
+        const v = simpleScalar(m[2])
+        if (v === undefined) return undefined
+        r.metadata![m[1] as 'name' | 'namespace'] = v
+      } else if (/^ {2}(name|namespace)\b/.test(line) || /^ \S/.test(line) || line.startsWith('\t'))
+        return undefined
+    }
+  }
+  return r.kind && r.metadata?.name ? r : undefined
+}
+
 /** Splits `kustomize build` output into resources, keeping each one's text as kustomize printed it. */
 export function splitResources(output: string): Array<{ resource: Resource; text: string }> {
   const out: Array<{ resource: Resource; text: string }> = []
   for (const chunk of output.split(/^---[ \t]*$\n?/m)) {
     if (!chunk.trim()) continue
-    let resource: Resource | null
-    try {
-      resource = parse(chunk) as Resource | null
-    } catch (e) {
-      throw new WaybillError(`${STEP}: kustomize printed invalid YAML: ${(e as Error).message}`)
+    let resource: Resource | null | undefined = quickMeta(chunk)
+    if (!resource) {
+      try {
+        resource = parse(chunk) as Resource | null
+      } catch (e) {
+        throw new WaybillError(`${STEP}: kustomize printed invalid YAML: ${(e as Error).message}`)
+      }
     }
     if (!resource || typeof resource !== 'object') continue
     out.push({ resource, text: chunk.endsWith('\n') ? chunk : chunk + '\n' })
