@@ -180,7 +180,7 @@ const CASES: Array<[string, string, string[]]> = [
     'unknown upstream stage',
     st(rf(`      stages: [dve]\n`)),
     [
-      ".waybill/case.yaml:11:16: error: Stage/qa: spec.requestedFreight[0].sources.stages[0]: upstream Stage 'dve' not found (hint: known: dev, qa)"
+      ".waybill/case.yaml:11:16: error: Stage/qa: spec.requestedFreight[0].sources.stages[0]: upstream Stage 'dve' not found (hint: known: dev)"
     ]
   ],
   [
@@ -597,5 +597,33 @@ metadata:
     expect(problems.filter((p) => p.severity === 'warning').map(formatProblem)).toEqual([
       ".waybill/case.yaml:25:9: warning: Stage/qa: spec.promotionTemplate.spec.steps[0]: PromotionTask 'needs-env' requires var 'env', which this stage does not set (hint: add vars: [{name: env, value: …}] to this step)"
     ])
+  })
+})
+
+describe('loadProjectOrThrow', () => {
+  it('logs notices and warnings, and throws one WaybillError listing every error', async () => {
+    const { loadProjectOrThrow } = await import('../../src/config/index.js')
+    const { MemoryLogger } = await import('../../src/util/logger.js')
+    const { WaybillError } = await import('../../src/util/errors.js')
+    const { writeProject } = await import('./support.js')
+    const repo = writeProject({
+      'base.yaml': BASE.replace('  name: app\nspec:', '  name: app\n  namespace: acme\nspec:'),
+      'bad.yaml': `${st(rf(`      stages: [nope]\n`))}---\n${wh(`  interval: 1d\n${img()}`)}`
+    })
+    const logger = new MemoryLogger()
+    const err = await loadProjectOrThrow(repo, '.waybill', logger).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(WaybillError)
+    expect((err as Error).message).toBe(
+      [
+        '2 configuration errors in .waybill:',
+        "  .waybill/bad.yaml:11:16: error: Stage/qa: spec.requestedFreight[0].sources.stages[0]: upstream Stage 'nope' not found (hint: known: dev)",
+        "  .waybill/bad.yaml:18:13: error: Warehouse/w2: spec.interval: must be a duration like 90s, 5m or 1h30m (got '1d'; units s, m, h)"
+      ].join('\n')
+    )
+    expect(logger.lines).toEqual([
+      'notice: Warehouse/app: metadata.namespace: is Kubernetes-only and ignored by Waybill'
+    ])
+    const ok = await loadProjectOrThrow(writeProject({ 'base.yaml': BASE }), '.waybill', logger)
+    expect([...ok.stages.keys()]).toEqual(['dev'])
   })
 })

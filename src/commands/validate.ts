@@ -17,6 +17,14 @@ function summaryMarkdown(configDir: string, problems: Problem[], valid: boolean)
   return lines.join('\n')
 }
 
+/** The same keys in the same order for every problem (absent ones omitted). */
+function stableProblem(p: Problem): Problem {
+  const { severity, file, line, column, kind, name, field, message, hint } = p
+  return JSON.parse(
+    JSON.stringify({ severity, file, line, column, kind, name, field, message, hint })
+  ) as Problem
+}
+
 /**
  * `waybill validate`: loads the config folder and reports every problem. Human mode sends each
  * problem to the logger with its location (GitHub annotations in the action, `file:line:col` on
@@ -33,7 +41,7 @@ export const validateCommand: Command = {
     const warnings = problems.filter((p) => p.severity === 'warning').length
     const valid = errors === 0
     if (ctx.json) {
-      ctx.print(JSON.stringify({ valid, problems }, null, 2))
+      ctx.print(JSON.stringify({ valid, problems: problems.map(stableProblem) }, null, 2))
     } else {
       annotateProblems(problems, ctx.logger)
       const resources = [

@@ -164,7 +164,10 @@ export function graphProblems(
             sname,
             p,
             `upstream Stage '${up}' not found`,
-            suggest(up, model.stages.keys())
+            suggest(
+              up,
+              [...model.stages.keys()].filter((n) => n !== sname)
+            )
           )
           return
         }
