@@ -8,6 +8,7 @@ import { verifyCommand } from './verify.js'
 import { planCommand } from './plan.js'
 import { assembleCommand } from './assemble.js'
 import { reconcileCommand } from './reconcile.js'
+import { initCommand } from './init.js'
 import { demoCommand } from './demo.js'
 import { discoverCommand } from './discover.js'
 
@@ -22,6 +23,7 @@ export const commands: Record<string, Command> = {
   [planCommand.name]: planCommand,
   [assembleCommand.name]: assembleCommand,
   [reconcileCommand.name]: reconcileCommand,
+  [initCommand.name]: initCommand,
   [demoCommand.name]: demoCommand,
   [discoverCommand.name]: discoverCommand
 }
