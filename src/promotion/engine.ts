@@ -362,7 +362,8 @@ export async function runPromotion(
 
         // Failed or Errored. Failed is terminal (a business failure); Errored is retried in
         // place until retry.errorThreshold consecutive errors.
-        const msg = `${where}: ${redact(res.message ?? res.status.toLowerCase())}`
+        const text = redact(res.message ?? res.status.toLowerCase())
+        const msg = text.startsWith(`step '${alias}' `) ? text : `${where}: ${text}`
         if (res.status === 'Errored') {
           m.errorCount++
           if (m.errorCount < threshold) {

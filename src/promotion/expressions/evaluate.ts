@@ -52,7 +52,8 @@ export function evaluateRaw(expr: string, env: ExprEnv): unknown {
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false
   const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
+  // Object.prototype of this or another realm (structuredClone, vm contexts), or none.
+  return proto === null || Object.getPrototypeOf(proto) === null
 }
 
 function own(obj: object, key: string): boolean {
