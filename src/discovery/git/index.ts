@@ -1,8 +1,9 @@
 import { credentialsForUrl, type Services } from '../../services.js'
 import type { DiscoveredCommit, DiscoveredCommits, ObservedRefs } from '../../state/types.js'
-import { ConfigFieldError, WaybillError } from '../../util/errors.js'
-import type { Logger } from '../../util/logger.js'
-import { git } from '../../git/git.js'
+import { ConfigFieldError, ToolError, WaybillError } from '../../util/errors.js'
+import { redact, type Logger } from '../../util/logger.js'
+import { spawn } from 'node:child_process'
+import { git, gitEnv } from '../../git/git.js'
 import { compilePathFilter, type PathFilter } from '../path-filter.js'
 import { filterTags, sortLexicalDesc, sortSemverDesc } from '../semver.js'
 import { GitCloneCache, type GitDiscoveryStats, type GitRemoteAccess } from './cache.js'
@@ -189,41 +190,90 @@ async function newestFromBranch(ctx: Ctx): Promise<DiscoveredCommits> {
   const since = sub.since ? parseSince(sub.since, `${ctx.field}.since`) : undefined
   const withPaths = !ctx.pathFilter.empty
   const commits: DiscoveredCommit[] = []
-  let skip = 0
-  let batch = Math.max(ctx.limit, 20)
-  walk: for (;;) {
-    const args = ['-C', dir, 'log', '-z', `--format=${LOG_FORMAT}`, `--skip=${skip}`, `-n${batch}`]
-    if (withPaths) args.push('--name-status', '--no-renames', '--diff-merges=first-parent')
-    args.push(head, '--')
-    const records = parseLog(await git(args, { credentials: remote.credentials }))
-    for (const r of records) {
-      if (since !== undefined && Date.parse(r.commitDate) < since) break walk
-      if (ctx.filter) {
-        const vars = {
-          id: r.id,
-          commitDate: new Date(r.commitDate),
-          author: r.author,
-          committer: r.committer,
-          subject: r.subject
-        }
-        if (!ctx.filter(vars, `commit ${r.id.slice(0, 7)}`)) continue
-      }
-      if (withPaths && !ctx.pathFilter.matches(r.paths)) continue
-      commits.push({
+  const args = ['-C', dir, 'log', '-z', `--format=${LOG_FORMAT}`]
+  if (withPaths) args.push('--name-status', '--no-renames', '--diff-merges=first-parent')
+  args.push(head, '--')
+  // One streamed walk, newest first, stopped as soon as enough commits qualify.
+  await streamLog(args, remote, (r) => {
+    if (since !== undefined && Date.parse(r.commitDate) < since) return false
+    if (ctx.filter) {
+      const vars = {
         id: r.id,
-        branch,
-        subject: r.subject,
+        commitDate: new Date(r.commitDate),
         author: r.author,
         committer: r.committer,
-        creatorDate: rfc3339(r.commitDate)
-      })
-      if (commits.length >= ctx.limit) break walk
+        subject: r.subject
+      }
+      if (!ctx.filter(vars, `commit ${r.id.slice(0, 7)}`)) return true
     }
-    if (records.length < batch) break
-    skip += records.length
-    batch = Math.min(batch * 2, 1000)
-  }
+    if (withPaths && !ctx.pathFilter.matches(r.paths)) return true
+    commits.push({
+      id: r.id,
+      branch,
+      subject: r.subject,
+      author: r.author,
+      committer: r.committer,
+      creatorDate: rfc3339(r.commitDate)
+    })
+    return commits.length < ctx.limit
+  })
   return result(ctx, commits, observed)
+}
+
+/**
+ * Runs `git log` and hands each record to `onRecord` as output arrives; stops (kills git) when it
+ * returns false, so a walk over a long history costs only as much of it as is needed.
+ */
+function streamLog(
+  args: string[],
+  remote: GitRemoteAccess,
+  onRecord: (r: ParsedRecord) => boolean
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      env: gitEnv(remote.credentials),
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let buf = ''
+    let stderr = ''
+    let done = false
+    let failure: unknown
+    const stop = () => {
+      if (done) return
+      done = true
+      child.stdout.removeAllListeners('data')
+      child.kill()
+    }
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => {
+      buf += chunk
+      // A record is complete once the next one starts.
+      const end = buf.lastIndexOf(RS)
+      if (end <= 0) return
+      const complete = buf.slice(0, end)
+      buf = buf.slice(end)
+      try {
+        for (const r of parseLog(complete)) if (!onRecord(r)) return stop()
+      } catch (err) {
+        failure = err
+        stop()
+      }
+    })
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (failure) return reject(failure)
+      if (!done) {
+        try {
+          for (const r of parseLog(buf)) if (!onRecord(r)) break
+        } catch (err) {
+          return reject(err)
+        }
+        if (code !== 0) return reject(new ToolError('git', args, code, redact(stderr)))
+      }
+      resolve()
+    })
+  })
 }
 
 /** RFC 3339 in UTC without fractions, as Kubernetes serializes times. */
