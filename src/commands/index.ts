@@ -10,6 +10,7 @@ import { assembleCommand } from './assemble.js'
 import { reconcileCommand } from './reconcile.js'
 import { initCommand } from './init.js'
 import { demoCommand } from './demo.js'
+import { statusCommand } from './status.js'
 import { discoverCommand } from './discover.js'
 
 /** Every command, by name. The CLI and the action both dispatch through this table. */
@@ -25,5 +26,6 @@ export const commands: Record<string, Command> = {
   [reconcileCommand.name]: reconcileCommand,
   [initCommand.name]: initCommand,
   [demoCommand.name]: demoCommand,
+  [statusCommand.name]: statusCommand,
   [discoverCommand.name]: discoverCommand
 }

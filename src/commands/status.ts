@@ -1,0 +1,207 @@
+import type { Command, CommandContext } from './context.js'
+import { loadProject, annotateProblems } from '../config/load.js'
+import { stageOrder } from '../config/graph.js'
+import { openStateStore } from '../state/open.js'
+import { shortId } from '../freight/id.js'
+import type { Freight } from '../freight/types.js'
+import type { PromotionPhase, State } from '../state/types.js'
+
+/** `waybill status --json`: a stable, documented shape (docs/state.md). */
+export interface StatusJson {
+  stages: Array<{
+    name: string
+    /** Current freight, one per requested origin (missing origins have id/alias null). */
+    freight: Array<{ origin: string; id: string | null; alias: string | null }>
+    lastPromotion: {
+      name: string
+      phase: PromotionPhase
+      freight: string
+      finishedAt: string | null
+    } | null
+    /** A promotion queued or running for the stage, by name. */
+    currentPromotion: string | null
+    health: string | null
+    /** Every current freight is verified in the stage. */
+    verified: boolean
+  }>
+  warehouses: Array<{
+    name: string
+    latestFreight: {
+      id: string
+      alias: string
+      discoveredAt: string
+      artifacts: string[]
+    } | null
+    lastDiscoveredAt: string | null
+    lastError: string | null
+  }>
+}
+
+/** Human-readable artifact strings of a freight: repo@commit, image:tag, chart:version. */
+export function freightArtifacts(f: Freight): string[] {
+  return [
+    ...f.commits.map((c) => `${c.repoURL}@${c.tag ?? c.id.slice(0, 7)}`),
+    ...f.images.map((i) => `${i.repoURL}:${i.tag}`),
+    ...f.charts.map((c) => `${c.name ? `${c.repoURL}/${c.name}` : c.repoURL}:${c.version}`)
+  ]
+}
+
+function latestFreight(state: State, warehouse: string): Freight | undefined {
+  let best: Freight | undefined
+  for (const f of Object.values(state.freight)) {
+    if (f.origin.name !== warehouse) continue
+    if (
+      !best ||
+      f.discoveredAt > best.discoveredAt ||
+      (f.discoveredAt === best.discoveredAt && f.name > best.name)
+    )
+      best = f
+  }
+  return best
+}
+
+/** The status document from the config model (stage order, requested origins) and the state. */
+export function buildStatus(
+  stages: Array<{ name: string; origins: string[] }>,
+  warehouses: string[],
+  state: State
+): StatusJson {
+  return {
+    stages: stages.map(({ name, origins }) => {
+      const s = state.stages[name]
+      const current = s?.freightHistory[0]
+      const freight = origins.map((origin) => {
+        const id = current?.items[`Warehouse/${origin}`]?.name ?? null
+        return { origin, id, alias: id ? (state.freight[id]?.alias ?? null) : null }
+      })
+      for (const ref of Object.values(current?.items ?? {}))
+        if (!origins.includes(ref.origin.name))
+          freight.push({
+            origin: ref.origin.name,
+            id: ref.name,
+            alias: state.freight[ref.name]?.alias ?? null
+          })
+      const present = freight.filter((f) => f.id)
+      const verified =
+        present.length > 0 &&
+        present.every((f) => Boolean(state.freight[f.id!]?.status.verifiedIn[name]))
+      const last = s?.lastPromotion
+      return {
+        name,
+        freight,
+        lastPromotion: last
+          ? {
+              name: last.name,
+              phase: last.phase,
+              freight: last.freight,
+              finishedAt: last.finishedAt ?? null
+            }
+          : null,
+        currentPromotion: s?.currentPromotion ?? null,
+        health: s?.health?.status ?? null,
+        verified
+      }
+    }),
+    warehouses: warehouses.map((name) => {
+      const w = state.warehouses[name]
+      const f = latestFreight(state, name)
+      return {
+        name,
+        latestFreight: f
+          ? {
+              id: f.name,
+              alias: f.alias,
+              discoveredAt: f.discoveredAt,
+              artifacts: freightArtifacts(f)
+            }
+          : null,
+        lastDiscoveredAt: w?.lastDiscoveredAt ?? null,
+        lastError: w?.lastError ?? null
+      }
+    })
+  }
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd()
+  )
+}
+
+/** The human rendering of `waybill status`. */
+export function formatStatus(status: StatusJson, state: State): string {
+  const lines: string[] = ['Stages (in promotion order)']
+  if (status.stages.length === 0) lines.push('  (none)')
+  else {
+    const rows = [['', 'STAGE', 'FREIGHT', 'LAST PROMOTION', 'HEALTH', 'VERIFIED']]
+    for (const s of status.stages) {
+      const freight =
+        s.freight
+          .map((f) =>
+            f.id ? `${f.origin}: ${f.alias ?? '?'} (${shortId(f.id)})` : `${f.origin}: -`
+          )
+          .join(', ') || '-'
+      const last = s.lastPromotion
+        ? `${s.lastPromotion.phase}${s.currentPromotion ? ' (+1 queued)' : ''}`
+        : s.currentPromotion
+          ? 'queued'
+          : '-'
+      rows.push(['', s.name, freight, last, s.health ?? '-', s.verified ? 'yes' : 'no'])
+    }
+    lines.push(...table(rows))
+  }
+  lines.push('', 'Warehouses')
+  if (status.warehouses.length === 0) lines.push('  (none)')
+  else {
+    const rows = [['', 'WAREHOUSE', 'LATEST FREIGHT', 'ARTIFACTS', 'DISCOVERED']]
+    for (const w of status.warehouses) {
+      const f = w.latestFreight
+      rows.push([
+        '',
+        w.name,
+        f ? `${f.alias} (${shortId(f.id)})` : '-',
+        f ? f.artifacts.join(', ') : '-',
+        (w.lastDiscoveredAt ?? 'never') + (w.lastError ? ` (error: ${w.lastError})` : '')
+      ])
+    }
+    lines.push(...table(rows))
+  }
+  const freightCount = Object.keys(state.freight).length
+  lines.push('', `${freightCount} freight, ${Object.keys(state.promotions).length} promotions`)
+  return lines.join('\n')
+}
+
+async function status(ctx: CommandContext) {
+  const { model, problems } = await loadProject(ctx.repoDir, ctx.configDir)
+  annotateProblems(problems, ctx.logger, ['error', 'warning'])
+  const state = await openStateStore(ctx).snapshot()
+  const stages = stageOrder(model).map((name) => ({
+    name,
+    origins: [
+      ...new Set(model.stages.get(name)!.spec.requestedFreight.map((r) => r.origin.name))
+    ]
+  }))
+  const warehouses = [...model.warehouses.keys()].sort()
+  return { status: buildStatus(stages, warehouses, state), state }
+}
+
+/**
+ * `waybill status [--json]`: the pipeline as the state branch records it: stages in promotion
+ * (DAG) order with their current freight, last promotion, health and verification; warehouses with
+ * their latest freight and last discovery.
+ */
+export const statusCommand: Command = {
+  name: 'status',
+  description: 'Show stages (current freight, last promotion, health) and warehouses',
+  flags: {},
+  async run(ctx) {
+    const { status: s, state } = await status(ctx)
+    ctx.print(ctx.json ? JSON.stringify(s, null, 2) : formatStatus(s, state))
+    const outputs: Record<string, string> = { status: JSON.stringify(s) }
+    return { exitCode: 0, outputs }
+  }
+}
