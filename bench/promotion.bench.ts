@@ -12,7 +12,7 @@ import type { StepContext } from '../src/promotion/types.js'
 import { stepContext, testFreight } from '../__tests__/support/step-context.js'
 
 const MANIFESTS = Number(process.env.BENCH_MANIFESTS ?? 200)
-const RUNS = Number(process.env.BENCH_RUNS ?? 10)
+const RUNS = Number(process.env.BENCH_RUNS ?? 15)
 const IMAGE = 'ghcr.io/example/guestbook'
 
 const gitEnv = {
