@@ -286,14 +286,12 @@ describe('http-download', () => {
       if (url.pathname === '/big') res.writeHead(200).end(body)
       else if (url.pathname === '/redirect') res.writeHead(302, { location: '/echo?r=1' }).end()
       else if (url.pathname === '/echo')
-        res
-          .writeHead(200)
-          .end(
-            JSON.stringify({
-              q: Object.fromEntries(url.searchParams),
-              auth: req.headers.authorization
-            })
-          )
+        res.writeHead(200).end(
+          JSON.stringify({
+            q: Object.fromEntries(url.searchParams),
+            auth: req.headers.authorization
+          })
+        )
       else if (url.pathname === '/slow')
         setTimeout(() => res.writeHead(200).end('late'), 2000).unref()
       else res.writeHead(404).end('nope')
