@@ -181,9 +181,7 @@ async function status(ctx: CommandContext) {
   const state = await openStateStore(ctx).snapshot()
   const stages = stageOrder(model).map((name) => ({
     name,
-    origins: [
-      ...new Set(model.stages.get(name)!.spec.requestedFreight.map((r) => r.origin.name))
-    ]
+    origins: [...new Set(model.stages.get(name)!.spec.requestedFreight.map((r) => r.origin.name))]
   }))
   const warehouses = [...model.warehouses.keys()].sort()
   return { status: buildStatus(stages, warehouses, state), state }
