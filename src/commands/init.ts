@@ -40,7 +40,7 @@ export const initCommand: Command = {
       image: args.image as string | undefined,
       gitRepo: args['git-repo'] as string | undefined,
       branch: args.branch as string | undefined,
-      stages: args.stages as string | undefined,
+      stages: args.stages as string | string[] | undefined,
       layout: args.layout as string | undefined,
       project: ctx.project,
       force: Boolean(args.force)

@@ -29,7 +29,7 @@ export interface InitRequest {
   image?: string
   gitRepo?: string
   branch?: string
-  stages?: string[]
+  stages?: string | string[]
   layout?: string
   project?: string
   force?: boolean
