@@ -95,7 +95,7 @@ d('status page in headless Chromium', () => {
     const stages = await page.$$eval('section.stage', (els) =>
       els.map((el) => ({
         name: el.querySelector('h3')!.textContent,
-        aliases: [...el.querySelectorAll('.alias')].map((a) => a.textContent),
+        aliases: Array.from(el.querySelectorAll('.alias')).map((a) => a.textContent),
         status: el.className.replace('stage ', '')
       }))
     )
@@ -165,7 +165,7 @@ d('status page in headless Chromium', () => {
 
   it('lists the freight timeline newest first and the promotion history with links', async () => {
     const appTimeline = await page.$$eval('.timeline', (els) =>
-      els.map((el) => [...el.querySelectorAll('.freight .alias')].map((a) => a.textContent))
+      els.map((el) => Array.from(el.querySelectorAll('.freight .alias')).map((a) => a.textContent))
     )
     expect(appTimeline[0]).toEqual([...fx.app].reverse().map((f) => f.alias))
     const chips = await page.$$eval(`.freight[data-freight="${fx.app[1].name}"] .chip`, (els) =>
@@ -173,7 +173,7 @@ d('status page in headless Chromium', () => {
     )
     expect(chips).toEqual(['chip current verified:prod', 'chip current verified:prod-dr'])
     const rows = await page.$$eval('table.history tbody tr', (els) =>
-      els.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim()))
+      els.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent!.trim()))
     )
     expect(rows).toHaveLength(9)
     expect(rows[0][1]).toBe('test')
