@@ -3,7 +3,13 @@ import type { Command, CommandArgs } from './context.js'
 import { openPipeline } from '../pipeline/context.js'
 import { reconcilePipeline } from '../pipeline/reconcile.js'
 import { activityMarkdown, activityOutputs } from '../pipeline/report.js'
-import { runDiscovery, type DiscoveryEvent, type DiscoveryRun } from '../discovery/index.js'
+import {
+  reservedBranches,
+  runDiscovery,
+  type DiscoveryEvent,
+  type DiscoveryRun
+} from '../discovery/index.js'
+import { gcMutation } from '../state/gc.js'
 import { UsageError } from '../util/errors.js'
 
 /** Reads `--event` (a JSON string or a file path) with `--event-name`. */
@@ -71,7 +77,7 @@ export const reconcileCommand: Command = {
             services: ctx.services,
             logger: ctx.logger,
             now: ctx.now,
-            reservedBranches: [ctx.stateBranch]
+            reservedBranches: reservedBranches(pipeline.model, ctx.stateBranch)
           },
           { force: Boolean(args['force-discover']), event }
         )
