@@ -88,6 +88,7 @@ export const reconcileCommand: Command = {
     })
     for (const e of discovery?.errors ?? [])
       activity.errors.push(`discovery of ${e.warehouse}: ${e.message}`)
+    await pipeline.store.update((draft) => gcMutation(draft))
     const state = await pipeline.store.read()
     const freight = (discovery?.newFreight ?? []).map((f) => ({
       id: f.name,

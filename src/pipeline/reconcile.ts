@@ -149,7 +149,7 @@ export async function reconcileControlFlow(ctx: PipelineContext): Promise<number
               [key]: { name: newest.name, origin: newest.origin }
             }
             st.freightHistory.unshift({
-              id: `${stageName}.${newest.name.slice(0, 12)}`,
+              id: freightCollectionId(Object.values(items).map((i) => i.name)),
               items,
               verificationHistory: []
             })
