@@ -7,6 +7,14 @@ import { defaultWorkRoot, newRunId, type PipelineContext } from './reconcile.js'
 /** A running promotion's lease: long enough for any step, short enough that a crashed run's work is resumed. */
 export const DEFAULT_LEASE_MS = 30 * 60_000
 
+/** The lease duration: env WAYBILL_LEASE_SECONDS (tests shorten it to resume crashed runs), else the default. */
+export function leaseMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.WAYBILL_LEASE_SECONDS
+  if (raw === undefined || raw.trim() === '') return DEFAULT_LEASE_MS
+  const seconds = Number(raw)
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : DEFAULT_LEASE_MS
+}
+
 /** Builds the pipeline for a command: config loaded (errors become annotations), state store opened. */
 export async function openPipeline(ctx: CommandContext): Promise<PipelineContext> {
   const model = await loadProjectOrThrow(ctx.repoDir, ctx.configDir, ctx.logger)
@@ -24,7 +32,7 @@ export async function openPipeline(ctx: CommandContext): Promise<PipelineContext
     waitMs: ctx.waitMs,
     runId: newRunId(),
     workRoot: defaultWorkRoot(),
-    leaseMs: DEFAULT_LEASE_MS
+    leaseMs: leaseMsFromEnv()
   }
 }
 
