@@ -275,3 +275,35 @@ export function freightByImageTag(state: State, tag: string) {
 export function freightByCommit(state: State, id: string) {
   return Object.values(state.freight).find((f) => f.commits.some((c) => c.id === id))
 }
+
+/** Freight of a stage's current collection (one per origin), resolved from the state. */
+export function stageFreight(state: State, stage: string) {
+  const c = state.stages[stage]?.freightHistory[0]
+  if (!c) return []
+  return Object.values(c.items)
+    .map((ref) => state.freight[ref.name])
+    .filter((f) => f !== undefined)
+}
+
+/** The freight that carries every given image tag (repo suffix → tag) and commit ID, if any. */
+export function freightWith(
+  state: State,
+  want: { images?: Record<string, string>; commit?: string; warehouse?: string }
+) {
+  return Object.values(state.freight).filter(
+    (f) =>
+      (!want.warehouse || f.origin.name === want.warehouse) &&
+      Object.entries(want.images ?? {}).every(([repo, tag]) =>
+        f.images.some((i) => i.repoURL.endsWith(`/${repo}`) && i.tag === tag)
+      ) &&
+      (!want.commit || f.commits.some((c) => c.id === want.commit))
+  )
+}
+
+/** The newest promotion of a stage (by creation order), optionally for one freight. */
+export function lastPromotion(state: State, stage: string, freightName?: string) {
+  return Object.values(state.promotions)
+    .filter((p) => p.stage === stage && (!freightName || p.freight === freightName))
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .pop()
+}
