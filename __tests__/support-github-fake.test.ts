@@ -266,11 +266,12 @@ describe('fake GitHub built from the official OpenAPI description', () => {
   it('rejects requests that violate the schema and responses that would', async () => {
     const gh = client()
     await expect(
+      // Deliberately invalid: head and base are required.
       gh.request('POST /repos/{owner}/{repo}/pulls', {
         owner: 'acme',
         repo: 'deploy',
         title: 'no head or base'
-      })
+      } as unknown as { owner: string; repo: string; head: string; base: string })
     ).rejects.toMatchObject({ status: 422 })
     expect(fake.violations.pop()).toMatch(/pulls\/create: request violates GitHub's schema/)
     fake.tamper = (id, body) => (id === 'pulls/get' ? { ...(body as object), number: 'one' } : body)

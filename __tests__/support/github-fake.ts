@@ -21,7 +21,7 @@ jest.mock('@apidevtools/json-schema-ref-parser', () => {
     (name: string) =>
     async (...args: unknown[]) => {
       const mod = (await real()).default
-      return mod[name].apply(mod, args)
+      return mod[name].bind(mod)(...args)
     }
   return {
     __esModule: true,
@@ -44,6 +44,7 @@ jest.mock('@apidevtools/json-schema-ref-parser', () => {
 
 export const FAKE_OPERATIONS = [
   'repos/get',
+  'repos/compare-commits-with-basehead',
   'pulls/list',
   'pulls/create',
   'pulls/get',
@@ -94,6 +95,10 @@ export function githubApiSubset(): Json {
       }
     }
   }
+  /**
+   * Drops examples, and rewrites `nullable` without `type` (valid OpenAPI 3.0, which ajv refuses)
+   * into the equivalent `anyOf: [schema, {type: 'null'}]`.
+   */
   const stripExamples = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(stripExamples)
     if (node && typeof node === 'object') {
@@ -101,6 +106,13 @@ export function githubApiSubset(): Json {
       for (const [k, v] of Object.entries(node)) {
         if (k === 'examples' || k === 'example') continue
         out[k] = stripExamples(v)
+      }
+      if (out.nullable === true && out.type === undefined) {
+        const { nullable: _n, description, ...rest } = out
+        return {
+          ...(description !== undefined ? { description } : {}),
+          anyOf: [rest, { type: 'null' }]
+        }
       }
       return out
     }
@@ -441,8 +453,8 @@ export async function startGitHubFake(
       return r
     },
     assertNoViolations() {
-      if (fake.violations.length)
-        throw new Error(`fake GitHub saw violations:\n${fake.violations.join('\n')}`)
+      const found = fake.violations.splice(0)
+      if (found.length) throw new Error(`fake GitHub saw violations:\n${found.join('\n')}`)
     },
     close: async () => {}
   }
@@ -488,6 +500,7 @@ export async function startGitHubFake(
       url: `${apiUrl}/labels/${encodeURIComponent(name)}`,
       name,
       color: 'ededed',
+      description: '',
       default: false
     })
 
@@ -754,9 +767,73 @@ export async function startGitHubFake(
     return sha
   }
 
+  const commitJson = (r: FakeRepo, sha: string) => {
+    const g = gitCommitJson(r, sha) as Json
+    const base = `${apiUrl}/repos/${r.owner}/${r.name}`
+    return overlay(schemaSample('commit'), {
+      url: `${base}/commits/${sha}`,
+      sha,
+      node_id: `C_${sha.slice(0, 8)}`,
+      html_url: `${serverUrl}/${r.owner}/${r.name}/commit/${sha}`,
+      comments_url: `${base}/commits/${sha}/comments`,
+      commit: {
+        url: g.url,
+        author: g.author,
+        committer: g.committer,
+        message: g.message,
+        comment_count: 0,
+        tree: g.tree,
+        verification: g.verification
+      },
+      author: null,
+      committer: null,
+      parents: g.parents
+    })
+  }
+
   type Result = { status: number; body: unknown }
   const handlers: Record<OperationId, (c: Context) => Result> = {
     'repos/get': (c) => ({ status: 200, body: repoJson(repoOf(c), 'full-repository') }),
+    'repos/compare-commits-with-basehead': (c) => {
+      const r = repoOf(c)
+      const basehead = decodeURIComponent(String((c.request.params as Json).basehead))
+      const m = /^(.+?)\.\.\.?(.+)$/.exec(basehead)
+      if (!m) throw notFound()
+      const strip = (x: string) => (x.includes(':') ? x.slice(x.indexOf(':') + 1) : x)
+      const baseSha = revParse(r.bare, strip(m[1]))
+      const headSha = revParse(r.bare, strip(m[2]))
+      if (!baseSha || !headSha) throw notFound()
+      const mergeBase = gitOk(r.bare, ['merge-base', baseSha, headSha])
+      const ahead = gitOk(r.bare, ['rev-list', '--reverse', `${baseSha}..${headSha}`])
+        .split('\n')
+        .filter(Boolean)
+      const behind = Number(gitOk(r.bare, ['rev-list', '--count', `${headSha}..${baseSha}`]))
+      const html = `${serverUrl}/${r.owner}/${r.name}/compare/${basehead}`
+      return {
+        status: 200,
+        body: overlay(schemaSample('commit-comparison'), {
+          url: `${apiUrl}/repos/${r.owner}/${r.name}/compare/${basehead}`,
+          html_url: html,
+          permalink_url: html,
+          diff_url: `${html}.diff`,
+          patch_url: `${html}.patch`,
+          base_commit: commitJson(r, baseSha),
+          merge_base_commit: commitJson(r, mergeBase),
+          status:
+            ahead.length && behind
+              ? 'diverged'
+              : ahead.length
+                ? 'ahead'
+                : behind
+                  ? 'behind'
+                  : 'identical',
+          ahead_by: ahead.length,
+          behind_by: behind,
+          total_commits: ahead.length,
+          commits: ahead.map((sha) => commitJson(r, sha))
+        })
+      }
+    },
     'pulls/list': (c) => {
       const r = repoOf(c)
       const q = c.request.query as Record<string, string>
@@ -1371,6 +1448,11 @@ export async function startGitHubFake(
   apiUrl = `http://127.0.0.1:${port}/api`
   fake.url = apiUrl
   fake.serverUrl = serverUrl
-  fake.close = () => new Promise<void>((resolve) => server.close(() => resolve()))
+  fake.close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      // Octokit keeps connections alive; close() alone would wait for them.
+      server.closeAllConnections()
+    })
   return fake
 }

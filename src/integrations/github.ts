@@ -291,3 +291,18 @@ export async function updateBranch(
     throw err
   }
 }
+
+/** Subjects of the commits on `head` that `base` lacks (oldest first, at most 250). */
+export async function commitSubjects(
+  gh: GitHubClient,
+  repo: GitHubRepo,
+  base: string,
+  head: string
+): Promise<string[]> {
+  const { data } = await gh.rest.repos.compareCommitsWithBasehead({
+    owner: repo.owner,
+    repo: repo.repo,
+    basehead: `${base}...${head}`
+  })
+  return data.commits.map((c) => c.commit.message.split('\n')[0])
+}

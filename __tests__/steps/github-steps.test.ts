@@ -1,0 +1,374 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import fs from 'node:fs'
+import path from 'node:path'
+import { commitAndPush, gitIn, showFile, tempDir } from '../support/git.js'
+import { startGitHttpServer, type GitHttpServer } from '../support/git-http.js'
+import { startGitHubFake, type GitHubFake } from '../support/github-fake.js'
+import { makeGitHubRepo } from '../support/github-repos.js'
+import { stepContext, testFreight, testServices } from '../support/step-context.js'
+import {
+  gitClone,
+  gitCommit,
+  gitMergePR,
+  gitOpenPR,
+  gitPush,
+  gitWaitForPR,
+  githubPush
+} from '../../src/promotion/steps/git/index.js'
+import { pushBackoff } from '../../src/promotion/steps/git/common.js'
+import type { StepContext, StepDefinition, StepResult } from '../../src/promotion/types.js'
+import type { Services } from '../../src/services.js'
+
+pushBackoff.baseMs = 50
+const TOKEN = 'ghs_waybillTESTtoken123'
+
+let root: string
+let gitServer: GitHttpServer
+let fake: GitHubFake
+let services: Services
+let counter = 0
+
+/** Everything a step produced or said, to scan for the token. */
+const seen: string[] = []
+
+beforeAll(async () => {
+  root = tempDir()
+  gitServer = await startGitHttpServer(root, { token: TOKEN })
+  fake = await startGitHubFake({ token: TOKEN, gitUrl: gitServer.url })
+  const host = new URL(gitServer.url).host
+  services = testServices({
+    gitCredentials: [{ urlPrefix: `${gitServer.url}/`, credentials: { token: TOKEN } }],
+    github: { token: TOKEN, apiUrl: fake.url, serverUrl: gitServer.url, hosts: [host] }
+  })
+})
+afterEach(() => fake?.assertNoViolations())
+afterAll(async () => {
+  await fake?.close()
+  await gitServer?.close()
+  // The token never appears in outputs, messages, logs or anything committed.
+  const everything = seen.join('\n')
+  expect(everything.length).toBeGreaterThan(1000)
+  expect(everything).not.toContain(TOKEN)
+  expect(everything).not.toContain(Buffer.from(`x-access-token:${TOKEN}`).toString('base64'))
+  for (const owner of fs.readdirSync(root)) {
+    for (const repo of fs.readdirSync(path.join(root, owner))) {
+      const bare = path.join(root, owner, repo)
+      const log = gitIn(bare, 'log', '--all', '--format=%H %an %ae %s%n%b')
+      expect(log).not.toContain(TOKEN)
+      expect(fs.readFileSync(path.join(bare, 'config'), 'utf8')).not.toContain(TOKEN)
+    }
+  }
+  expect(fake.pulls.map((p) => `${p.title}\n${p.body}`).join('\n')).not.toContain(TOKEN)
+})
+
+function newRepo(files: Record<string, string> = { 'app/values.yaml': 'tag: 1.0.0\n' }) {
+  const name = `app${++counter}`
+  const r = makeGitHubRepo(root, 'acme', name, files)
+  fake.addRepo('acme', name, r.bare)
+  return { ...r, url: `${gitServer.url}/acme/${name}.git` }
+}
+
+function ctxFor(overrides: Parameters<typeof stepContext>[0] = {}) {
+  return stepContext({ services, ...overrides })
+}
+
+async function run(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  step: StepDefinition<any>,
+  config: Record<string, unknown>,
+  ctx: StepContext
+): Promise<StepResult> {
+  try {
+    const res = await step.run(step.parse(config), ctx)
+    seen.push(JSON.stringify(res))
+    return res
+  } catch (err) {
+    seen.push(String(err), (err as Error).stack ?? '')
+    throw err
+  } finally {
+    seen.push((ctx.logger as unknown as { text(): string }).text())
+  }
+}
+
+/** Clone over authenticated HTTP, change a file, commit, push to a generated branch. */
+async function promoteToBranch(
+  repo: ReturnType<typeof newRepo>,
+  ctx: StepContext,
+  content: string
+) {
+  await run(gitClone, { repoURL: repo.url, checkout: [{ path: 'src' }] }, ctx)
+  fs.writeFileSync(path.join(ctx.workDir, 'src/app/values.yaml'), content)
+  await run(gitCommit, { path: 'src', message: `Update to ${content.trim()}` }, ctx)
+  return run(gitPush, { path: 'src', generateTargetBranch: true }, ctx)
+}
+
+describe('git over authenticated HTTP with a GitHub host', () => {
+  it('clones, commits and pushes with the token as a header, and links the commit', async () => {
+    const repo = newRepo()
+    const ctx = ctxFor()
+    const pushed = await promoteToBranch(repo, ctx, 'tag: 2.0.0\n')
+    const sha = pushed.outputs?.commit as string
+    expect(pushed.outputs).toEqual({
+      branch: `waybill/promotion/${ctx.promotion}`,
+      commit: sha,
+      commitURL: `${gitServer.url}/acme/${repo.name}/commit/${sha}`
+    })
+    expect(showFile(repo.bare, pushed.outputs?.branch as string, 'app/values.yaml')).toBe(
+      'tag: 2.0.0'
+    )
+    expect(gitServer.requests.some((r) => !r.authorized)).toBe(false)
+    expect(gitIn(path.join(ctx.workDir, 'src'), 'remote', 'get-url', 'origin')).toBe(repo.url)
+  })
+
+  it('fails without credentials and says so, without leaking anything', async () => {
+    const repo = newRepo()
+    const ctx = stepContext({ services: { ...services, gitCredentials: [] } })
+    await expect(
+      run(gitClone, { repoURL: repo.url, checkout: [{ path: 'src' }] }, ctx)
+    ).rejects.toMatchObject({
+      message: expect.stringMatching(/cannot fetch .*Authentication failed/),
+      hint: expect.stringMatching(/no credentials are configured/)
+    })
+  })
+})
+
+describe('git-open-pr, git-wait-for-pr, git-merge-pr', () => {
+  it('opens a PR describing the freight and commits, and reuses it on a second call', async () => {
+    const repo = newRepo()
+    const freight = testFreight({
+      alias: 'brave-fox',
+      commits: [
+        {
+          repoURL: 'https://github.com/acme/src',
+          id: 'c0ffee'.repeat(6) + 'abcd',
+          message: 'fix login'
+        }
+      ]
+    })
+    const ctx = ctxFor({
+      targetFreight: freight,
+      freight: [freight],
+      stage: 'prod',
+      actor: 'octocat'
+    })
+    const pushed = await promoteToBranch(repo, ctx, 'tag: 3.0.0\n')
+    const cfg = {
+      repoURL: repo.url,
+      sourceBranch: pushed.outputs?.branch,
+      targetBranch: 'main',
+      labels: ['waybill', 'prod']
+    }
+    const first = await run(gitOpenPR, cfg, ctx)
+    const pr = first.outputs?.pr as { id: number; url: string }
+    expect(pr.url).toBe(`${gitServer.url}/acme/${repo.name}/pull/${pr.id}`)
+    const stored = fake.pull(pr.id, `acme/${repo.name}`)
+    expect(stored.title).toBe('Promote brave-fox to prod')
+    expect(stored.body).toContain('brave-fox')
+    expect(stored.body).toContain(freight.name)
+    expect(stored.body).toContain('ghcr.io/example/app:1.2.3')
+    expect(stored.body).toContain('fix login')
+    expect(stored.body).toContain('- Update to tag: 3.0.0')
+    expect(stored.body).toContain('@octocat')
+    expect(stored.labels).toEqual(['waybill', 'prod'])
+    const second = await run(gitOpenPR, cfg, ctx)
+    expect(second.outputs).toEqual(first.outputs)
+    expect(fake.pulls.filter((p) => p.repo === `acme/${repo.name}`)).toHaveLength(1)
+  })
+
+  it('waits: open → Running, merged → Succeeded with the merge commit, and the merged PR is reused', async () => {
+    const repo = newRepo()
+    const ctx = ctxFor()
+    const pushed = await promoteToBranch(repo, ctx, 'tag: 4.0.0\n')
+    const open = await run(
+      gitOpenPR,
+      {
+        repoURL: repo.url,
+        sourceBranch: pushed.outputs?.branch,
+        targetBranch: 'main',
+        title: 'Deploy 4.0.0'
+      },
+      ctx
+    )
+    const id = (open.outputs?.pr as { id: number }).id
+    const waiting = await run(
+      gitWaitForPR,
+      { repoURL: repo.url, prNumber: id, pollInterval: '45s' },
+      ctx
+    )
+    expect(waiting).toMatchObject({
+      status: 'Running',
+      pollIntervalMs: 45_000,
+      outputs: { pr: { id, open: true, merged: false } }
+    })
+    const mergeSha = fake.mergePull(id, `acme/${repo.name}`)
+    const done = await run(gitWaitForPR, { repoURL: repo.url, prNumber: id }, ctx)
+    expect(done).toMatchObject({
+      status: 'Succeeded',
+      outputs: { commit: mergeSha, pr: { id, open: false, merged: true } }
+    })
+    expect(gitIn(repo.bare, 'rev-parse', 'main')).toBe(mergeSha)
+    expect(showFile(repo.bare, 'main', 'app/values.yaml')).toBe('tag: 4.0.0')
+    // Re-running the promotion does not open a second PR for the same, merged commit.
+    const again = await run(
+      gitOpenPR,
+      { repoURL: repo.url, sourceBranch: pushed.outputs?.branch, targetBranch: 'main' },
+      ctx
+    )
+    expect((again.outputs?.pr as { id: number }).id).toBe(id)
+  })
+
+  it('fails when the PR is closed without merging', async () => {
+    const repo = newRepo()
+    const ctx = ctxFor()
+    const pushed = await promoteToBranch(repo, ctx, 'tag: 5.0.0\n')
+    const open = await run(
+      gitOpenPR,
+      { repoURL: repo.url, sourceBranch: pushed.outputs?.branch, targetBranch: 'main' },
+      ctx
+    )
+    const id = (open.outputs?.pr as { id: number }).id
+    fake.closePull(id, `acme/${repo.name}`)
+    const res = await run(gitWaitForPR, { repoURL: repo.url, prNumber: id }, ctx)
+    expect(res.status).toBe('Failed')
+    expect(res.message).toMatch(/closed without being merged/)
+    expect(res.outputs).toMatchObject({ pr: { open: false, merged: false } })
+  })
+
+  it('merges a PR (squash) and is idempotent; not mergeable → Failed or Running with wait', async () => {
+    const repo = newRepo({ 'app/values.yaml': 'tag: 1.0.0\n', 'other.txt': 'x\n' })
+    const ctx = ctxFor()
+    const pushed = await promoteToBranch(repo, ctx, 'tag: 6.0.0\n')
+    const open = await run(
+      gitOpenPR,
+      { repoURL: repo.url, sourceBranch: pushed.outputs?.branch, targetBranch: 'main' },
+      ctx
+    )
+    const id = (open.outputs?.pr as { id: number }).id
+    const merged = await run(
+      gitMergePR,
+      { repoURL: repo.url, prNumber: id, mergeMethod: 'squash' },
+      ctx
+    )
+    const sha = merged.outputs?.commit as string
+    expect(merged.status).toBe('Succeeded')
+    expect(gitIn(repo.bare, 'rev-parse', 'main')).toBe(sha)
+    expect(gitIn(repo.bare, 'rev-list', '--parents', '-n', '1', 'main').split(' ')).toHaveLength(2)
+    expect(await run(gitMergePR, { repoURL: repo.url, prNumber: id }, ctx)).toMatchObject({
+      status: 'Succeeded',
+      outputs: { commit: sha }
+    })
+
+    // A conflicting PR.
+    const ctx2 = ctxFor({ promotion: 'conflict.1' })
+    const pushed2 = await run(
+      gitClone,
+      { repoURL: repo.url, checkout: [{ path: 'src', branch: 'main' }] },
+      ctx2
+    ).then(async () => {
+      gitIn(path.join(ctx2.workDir, 'src'), 'reset', '-q', '--hard', 'HEAD~1')
+      fs.writeFileSync(path.join(ctx2.workDir, 'src/app/values.yaml'), 'tag: conflict\n')
+      await run(gitCommit, { path: 'src', message: 'conflicting' }, ctx2)
+      return run(gitPush, { path: 'src', generateTargetBranch: true }, ctx2)
+    })
+    const open2 = await run(
+      gitOpenPR,
+      { repoURL: repo.url, sourceBranch: pushed2.outputs?.branch, targetBranch: 'main' },
+      ctx2
+    )
+    const id2 = (open2.outputs?.pr as { id: number }).id
+    const failed = await run(gitMergePR, { repoURL: repo.url, prNumber: id2 }, ctx2)
+    expect(failed).toMatchObject({
+      status: 'Failed',
+      message: expect.stringMatching(/not mergeable/)
+    })
+    const waiting = await run(gitMergePR, { repoURL: repo.url, prNumber: id2, wait: true }, ctx2)
+    expect(waiting).toMatchObject({ status: 'Running', pollIntervalMs: 10_000 })
+    expect(gitIn(repo.bare, 'rev-parse', 'main')).toBe(sha)
+  })
+
+  it('refuses other providers and non-GitHub hosts clearly', async () => {
+    expect(() =>
+      gitOpenPR.parse({
+        repoURL: 'https://gitlab.com/a/b',
+        sourceBranch: 'a',
+        targetBranch: 'b',
+        provider: 'gitlab'
+      })
+    ).toThrow(/provider gitlab is not supported yet/)
+    expect(() =>
+      gitWaitForPR.parse({ repoURL: 'https://x/a/b', prNumber: 1, provider: 'gitea' })
+    ).toThrow(/provider gitea is not supported yet/)
+    expect(() =>
+      gitMergePR.parse({ repoURL: 'https://x/a/b', prNumber: 1, provider: 'azure' })
+    ).toThrow(/provider azure is not supported yet/)
+    expect(() =>
+      gitMergePR.parse({ repoURL: 'https://x/a/b', prNumber: 1, mergeMethod: 'fast-forward' })
+    ).toThrow(/mergeMethod/)
+    expect(() => gitWaitForPR.parse({ repoURL: 'https://x/a/b', prNumber: 0 })).toThrow(/prNumber/)
+    await expect(
+      run(gitWaitForPR, { repoURL: 'https://git.example.org/a/b.git', prNumber: 1 }, ctxFor())
+    ).rejects.toThrow(/is not a GitHub repository/)
+  })
+})
+
+describe('github-push', () => {
+  it('commits through the Git Data API: a verified commit with the same tree on the branch', async () => {
+    const repo = newRepo({ 'app/values.yaml': 'tag: 1.0.0\n', 'old.txt': 'old\n' })
+    const ctx = ctxFor()
+    await run(gitClone, { repoURL: repo.url, checkout: [{ path: 'src' }] }, ctx)
+    const w = path.join(ctx.workDir, 'src')
+    fs.writeFileSync(path.join(w, 'app/values.yaml'), 'tag: 7.0.0\n')
+    fs.rmSync(path.join(w, 'old.txt'))
+    fs.writeFileSync(path.join(w, 'run.sh'), '#!/bin/sh\necho hi\n', { mode: 0o755 })
+    fs.writeFileSync(path.join(w, 'bin.dat'), Buffer.from([0, 255, 1, 254, 10, 13]))
+    const local = await run(
+      gitCommit,
+      { path: 'src', message: 'Promote 7.0.0\n\nDetails here' },
+      ctx
+    )
+    const localTree = gitIn(w, 'rev-parse', 'HEAD^{tree}')
+    const res = await run(githubPush, { path: 'src', targetBranch: 'main' }, ctx)
+    const sha = res.outputs?.commit as string
+    expect(res.outputs).toEqual({
+      branch: 'main',
+      commit: sha,
+      commitURL: `${gitServer.url}/acme/${repo.name}/commit/${sha}`
+    })
+    expect(sha).not.toBe(local.outputs?.commit)
+    expect(gitIn(repo.bare, 'rev-parse', 'main')).toBe(sha)
+    expect(gitIn(repo.bare, 'rev-parse', 'main^{tree}')).toBe(localTree)
+    expect(fake.verifiedCommits.has(sha)).toBe(true)
+    expect(gitIn(repo.bare, 'log', '-1', '--format=%B', 'main')).toBe(
+      'Promote 7.0.0\n\nDetails here'
+    )
+    expect(gitIn(repo.bare, 'log', '-1', '--format=%an <%ae>', 'main')).toBe(
+      'Waybill <waybill@users.noreply.github.com>'
+    )
+    // The local clone now sits on the signed commit, with a clean tree.
+    expect(gitIn(w, 'rev-parse', 'HEAD')).toBe(sha)
+    expect(gitIn(w, 'status', '--porcelain')).toBe('')
+    // Nothing new: a second run is a no-op.
+    const again = await run(githubPush, { path: 'src', targetBranch: 'main' }, ctx)
+    expect(again.outputs?.commit).toBe(sha)
+  })
+
+  it('integrates remote changes and retries, and creates generated branches', async () => {
+    const repo = newRepo({ 'app/values.yaml': 'tag: 1.0.0\n', 'b.txt': 'b\n' })
+    const ctx = ctxFor()
+    await run(gitClone, { repoURL: repo.url, checkout: [{ path: 'src' }] }, ctx)
+    fs.writeFileSync(path.join(ctx.workDir, 'src/app/values.yaml'), 'tag: 8.0.0\n')
+    await run(gitCommit, { path: 'src', message: 'ours' }, ctx)
+    const gen = await run(githubPush, { path: 'src', generateTargetBranch: true }, ctx)
+    expect(gen.outputs?.branch).toBe(`waybill/promotion/${ctx.promotion}`)
+    expect(showFile(repo.bare, gen.outputs?.branch as string, 'app/values.yaml')).toBe('tag: 8.0.0')
+
+    gitIn(repo.work, 'remote', 'set-url', 'origin', repo.bare)
+    const theirs = commitAndPush(repo.work, { 'b.txt': 'theirs\n' }, 'theirs')
+    const res = await run(githubPush, { path: 'src', targetBranch: 'main' }, ctx)
+    const sha = res.outputs?.commit as string
+    expect(gitIn(repo.bare, 'rev-parse', 'main~1')).toBe(theirs)
+    expect(gitIn(repo.bare, 'rev-parse', 'main')).toBe(sha)
+    expect(showFile(repo.bare, 'main', 'b.txt')).toBe('theirs')
+    expect(showFile(repo.bare, 'main', 'app/values.yaml')).toBe('tag: 8.0.0')
+  })
+})
