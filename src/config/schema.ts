@@ -420,6 +420,8 @@ export const VerificationSchema = z.strictObject({
     .strictObject({ labels: stringMap.optional(), annotations: stringMap.optional() })
     .optional(),
   args: z.array(z.strictObject({ name: z.string().min(1), value: z.string() })).optional(),
+  /** Waybill extension: verification that has not passed after this long fails (default 30m). */
+  timeout: duration('verification.timeout').optional(),
   /** Waybill extension: verification checks run by Waybill itself (typed by the pipeline). */
   checks: z
     .array(z.record(z.string(), z.unknown()))

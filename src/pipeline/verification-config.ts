@@ -53,7 +53,7 @@ export function verificationChecks(stage: Stage): VerificationCheck[] {
 }
 
 export function verificationTimeoutMs(stage: Stage): number {
-  const t = (stage.spec.verification as { timeout?: string } | undefined)?.timeout
+  const t = stage.spec.verification?.timeout
   return t ? parseDuration(t) : DEFAULT_VERIFICATION_TIMEOUT_MS
 }
 
