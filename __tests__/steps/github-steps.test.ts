@@ -311,6 +311,49 @@ describe('git-open-pr, git-wait-for-pr, git-merge-pr', () => {
   })
 })
 
+describe('github-push retries', () => {
+  it('retries when the branch moves between reading it and updating it (422 not a fast forward)', async () => {
+    const repo = newRepo({ 'app/values.yaml': 'tag: 1.0.0\n', 'c.txt': 'c\n' })
+    const ctx = ctxFor()
+    await run(gitClone, { repoURL: repo.url, checkout: [{ path: 'src' }] }, ctx)
+    fs.writeFileSync(path.join(ctx.workDir, 'src/app/values.yaml'), 'tag: 9.0.0\n')
+    await run(gitCommit, { path: 'src', message: 'ours' }, ctx)
+    gitIn(repo.work, 'remote', 'set-url', 'origin', repo.bare)
+    let raced = ''
+    fake.tamper = (operationId, body) => {
+      // Someone else pushes right after our commit object is created, before the ref moves.
+      if (operationId === 'git/create-commit' && !raced)
+        raced = commitAndPush(repo.work, { 'c.txt': 'raced\n' }, 'raced')
+      return body
+    }
+    try {
+      const res = await run(githubPush, { path: 'src' }, ctx)
+      expect(gitIn(repo.bare, 'rev-parse', 'main')).toBe(res.outputs?.commit)
+      expect(gitIn(repo.bare, 'rev-parse', 'main~1')).toBe(raced)
+      expect(showFile(repo.bare, 'main', 'c.txt')).toBe('raced')
+      expect(showFile(repo.bare, 'main', 'app/values.yaml')).toBe('tag: 9.0.0')
+      expect(ctx.logger.text()).toMatch(/moved on GitHub; integrating and retrying/)
+      expect(
+        fake.requests.some((r) => r.operationId === 'git/update-ref' && r.status === 422)
+      ).toBe(true)
+    } finally {
+      fake.tamper = undefined
+    }
+  })
+
+  it('never commits a token pasted into a commit message', async () => {
+    const repo = newRepo()
+    const ctx = ctxFor()
+    await run(gitClone, { repoURL: repo.url, checkout: [{ path: 'src' }] }, ctx)
+    fs.writeFileSync(path.join(ctx.workDir, 'src/x.txt'), 'x')
+    await run(gitCommit, { path: 'src', message: `oops ${TOKEN}` }, ctx)
+    const res = await run(gitPush, { path: 'src' }, ctx)
+    expect(gitIn(repo.bare, 'log', '-1', '--format=%s', res.outputs?.commit as string)).toBe(
+      'oops ***'
+    )
+  })
+})
+
 describe('github-push', () => {
   it('commits through the Git Data API: a verified commit with the same tree on the branch', async () => {
     const repo = newRepo({ 'app/values.yaml': 'tag: 1.0.0\n', 'old.txt': 'old\n' })

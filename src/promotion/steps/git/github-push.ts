@@ -91,11 +91,8 @@ async function changesOf(
     const file = parts[i + 1]
     const [oldMode, newMode, , newSha, status] = meta
     if (status.startsWith('D')) {
-      changes.push({
-        path: file,
-        mode: (oldMode === '160000' ? '160000' : '100644') as TreeChange['mode']
-      })
-      if (oldMode === '160000') changes[changes.length - 1].sha = undefined
+      // No content: the entry is removed (a gitlink keeps its mode so the API deletes a commit entry).
+      changes.push({ path: file, mode: oldMode === '160000' ? '160000' : '100644' })
       continue
     }
     const mode = newMode as TreeChange['mode']
