@@ -12,7 +12,8 @@ import { STATE_SCHEMA_VERSION, emptyState, type State } from './types.js'
 export const STATE_FILE = 'state.json'
 /** state.json larger than this is refused (a runaway writer, or not Waybill's file). */
 export const DEFAULT_MAX_STATE_BYTES = 50 * 1024 * 1024
-export const DEFAULT_MAX_ATTEMPTS = 10
+/** Enough for ~20 runs writing at once (measured in __tests__/reliability/races.test.ts). */
+export const DEFAULT_MAX_ATTEMPTS = 30
 export const DEFAULT_AUTHOR = { name: 'waybill', email: 'waybill@users.noreply.github.com' }
 
 export interface StateStoreOptions {
@@ -26,7 +27,7 @@ export interface StateStoreOptions {
   /** Alternative to `credentials`: picked once from the remote's URL (resolved with git remote get-url). */
   credentialsForUrl?: (url: string) => GitCredentials | undefined
   logger: Logger
-  /** Push attempts before giving up when other writers keep winning (default 10). */
+  /** Push attempts before giving up when other writers keep winning (default 30). */
   maxAttempts?: number
   /** Largest state.json accepted, in bytes (default 50 MB). */
   maxBytes?: number
