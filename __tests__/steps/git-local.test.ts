@@ -356,3 +356,56 @@ describe('git-push', () => {
     expect(showFile(r.bare, 'main', 'f1.txt')).toBe('1')
   })
 })
+
+describe('signing', () => {
+  it('signs commits and tags with author.signingKey from git-clone', async () => {
+    const home = tempDir('waybill-gpg-')
+    fs.chmodSync(home, 0o700)
+    const env = { GNUPGHOME: home }
+    sh(
+      'gpg',
+      [
+        '--batch',
+        '--passphrase',
+        '',
+        '--quick-gen-key',
+        'Signer <signer@example.com>',
+        'ed25519',
+        'sign',
+        'never'
+      ],
+      undefined,
+      env
+    )
+    const key = sh(
+      'gpg',
+      ['--batch', '--armor', '--export-secret-keys', 'signer@example.com'],
+      undefined,
+      env
+    )
+    const r = makeRepo()
+    const ctx = stepContext()
+    await clone(ctx, {
+      repoURL: r.url,
+      author: { name: 'Signer', email: 'signer@example.com', signingKey: key },
+      checkout: [{ path: 'w' }]
+    })
+    const w = path.join(ctx.workDir, 'w')
+    fs.writeFileSync(path.join(w, 'f'), 'signed')
+    await gitCommit.run(gitCommit.parse({ path: 'w', message: 'signed commit' }), ctx)
+    expect(sh('git', ['cat-file', 'commit', 'HEAD'], w)).toContain('-----BEGIN PGP SIGNATURE-----')
+    await gitTag.run(gitTag.parse({ path: 'w', tag: 'v9', message: 'signed tag' }), ctx)
+    expect(sh('git', ['cat-file', 'tag', 'v9'], w)).toContain('-----BEGIN PGP SIGNATURE-----')
+    // Stop the gpg-agents this test started (one per GnuPG home).
+    const cloneHome = path.join(
+      gitIn(w, 'rev-parse', '--path-format=absolute', '--git-common-dir'),
+      'waybill-gnupg'
+    )
+    for (const h of [home, cloneHome])
+      sh('gpgconf', ['--kill', 'gpg-agent'], undefined, { GNUPGHOME: h })
+    // The armored key never reaches the repository config.
+    expect(
+      fs.readFileSync(path.join(gitIn(w, 'rev-parse', '--git-common-dir'), 'config'), 'utf8')
+    ).not.toContain('PRIVATE KEY')
+  })
+})
