@@ -12,6 +12,7 @@ import type {
   State
 } from '../state/types.js'
 import { WaybillError } from '../util/errors.js'
+import { freightCollectionId } from '../freight/id.js'
 import {
   collectionWith,
   markCollectionVerified,
@@ -19,6 +20,7 @@ import {
   stageState
 } from './collections.js'
 import { hasVerification } from './verification-config.js'
+import { availableFreight, freightRequests } from './availability.js'
 
 export const TERMINAL_PHASES: readonly PromotionPhase[] = [
   'Succeeded',
@@ -60,6 +62,36 @@ export interface NewPromotion {
   now: Date
 }
 
+/**
+ * The collection a promotion of `freight` deploys, computed when it starts (as Kargo does): the
+ * stage's current freight with this freight's origin replaced. A requested origin the stage has
+ * never received is filled with the newest freight available to the stage from it, so that the
+ * first promotion of a multi-warehouse stage sees an artifact of every origin.
+ */
+export function promotionCollection(
+  draft: State,
+  model: ProjectModel,
+  stageName: string,
+  freight: Freight,
+  now: Date
+): FreightCollection {
+  const collection = collectionWith(draft, stageName, freight)
+  const stage = model.stages.get(stageName)
+  if (!stage) return collection
+  let filled = false
+  for (const req of freightRequests(stage)) {
+    const key = originKey(req.origin)
+    if (collection.items[key]) continue
+    const newest = availableFreight(draft, stageName, stage, req.origin, now)[0]
+    if (!newest) continue
+    collection.items[key] = { name: newest.name, origin: newest.origin }
+    filled = true
+  }
+  if (filled)
+    collection.id = freightCollectionId(Object.values(collection.items).map((i) => i.name))
+  return collection
+}
+
 /** Adds a Pending promotion to the draft: steps inflated from the stage's template now (as Kargo does). */
 export function createPromotion(draft: State, model: ProjectModel, req: NewPromotion): Promotion {
   const stage = model.stages.get(req.stage)
@@ -77,7 +109,7 @@ export function createPromotion(draft: State, model: ProjectModel, req: NewPromo
     name,
     stage: req.stage,
     freight: req.freight.name,
-    freightCollection: collectionWith(draft, req.stage, req.freight),
+    freightCollection: promotionCollection(draft, model, req.stage, req.freight, req.now),
     phase: 'Pending',
     createdAt: req.now.toISOString(),
     actor: req.actor,

@@ -28,6 +28,7 @@ import {
   isControlFlow,
   isTerminal,
   nextPromotion,
+  promotionCollection,
   stagePromotions
 } from './promotions.js'
 import { evaluateVerification } from './verification.js'
@@ -218,7 +219,18 @@ export async function advanceStage(
     claimed = undefined
     const next = nextPromotion(draft, stageName)
     if (!next) return undefined
+    const starting = next.phase === 'Pending'
     if (!claimPromotion(draft, next.name, ctx.runId, ctx.now(), ctx.leaseMs)) return undefined
+    const freight = draft.freight[next.freight]
+    // Promotions queued together (one per origin) each see what the previous one deployed.
+    if (starting && freight)
+      draft.promotions[next.name].freightCollection = promotionCollection(
+        draft,
+        ctx.model,
+        stageName,
+        freight,
+        ctx.now()
+      )
     claimed = cloneJson(draft.promotions[next.name])
     snapshot = cloneJson(draft)
     return `promotion: ${next.name} running`
