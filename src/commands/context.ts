@@ -18,6 +18,10 @@ export interface CommandContext {
   actor?: string
   /** URL of the workflow run, recorded on promotions and audit entries. */
   runURL?: string
+  /** owner/repo the action runs in (GITHUB_REPOSITORY). */
+  repository?: string
+  /** Record promotions as GitHub Deployments (environment = stage) in `repository`. */
+  deployments?: boolean
   /** How long a run may poll in place for waiting steps, in ms (0 = save and exit). */
   waitMs: number
   /** Prints machine output (stdout). */

@@ -4,7 +4,8 @@ import { createPromotion, findFreight, isControlFlow } from '../pipeline/promoti
 import { availableFreight, freightAvailability, freightRequests } from '../pipeline/availability.js'
 import { autoPromotionCandidate, reconcilePipeline } from '../pipeline/reconcile.js'
 import { autoPromotionEnabled } from '../pipeline/policies.js'
-import { activityMarkdown, activityOutputs } from '../pipeline/report.js'
+import { activityOutputs } from '../pipeline/report.js'
+import { renderSummary } from '../report/summary.js'
 import { UsageError, WaybillError } from '../util/errors.js'
 import type { Freight } from '../freight/types.js'
 import type { Promotion } from '../state/types.js'
@@ -111,7 +112,7 @@ export const promoteCommand: Command = {
     return {
       exitCode: failed ? 1 : 0,
       outputs: { ...activityOutputs(activity, state), promotion: final.name, phase: final.phase },
-      summary: activityMarkdown(activity, state)
+      summary: renderSummary({ model: pipeline.model, state, activity, runURL: ctx.runURL })
     }
   }
 }

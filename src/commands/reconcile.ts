@@ -2,7 +2,9 @@ import fs from 'node:fs'
 import type { Command, CommandArgs } from './context.js'
 import { openPipeline } from '../pipeline/context.js'
 import { reconcilePipeline } from '../pipeline/reconcile.js'
-import { activityMarkdown, activityOutputs } from '../pipeline/report.js'
+import { activityOutputs } from '../pipeline/report.js'
+import { renderSummary } from '../report/summary.js'
+import { publishStatusPage } from '../report/publish.js'
 import {
   reservedBranches,
   runDiscovery,
@@ -57,7 +59,11 @@ export const reconcileCommand: Command = {
       type: 'string',
       description: 'GitHub event name (push, registry_package, repository_dispatch, …)'
     },
-    event: { type: 'string', description: 'The event payload: JSON, or a path to a JSON file' }
+    event: { type: 'string', description: 'The event payload: JSON, or a path to a JSON file' },
+    'publish-page': {
+      type: 'boolean',
+      description: 'Publish the pipeline page (index.html) on the state branch when it changed'
+    }
   },
   async run(ctx, args) {
     const pipeline = await openPipeline(ctx)
@@ -89,6 +95,7 @@ export const reconcileCommand: Command = {
     for (const e of discovery?.errors ?? [])
       activity.errors.push(`discovery of ${e.warehouse}: ${e.message}`)
     await pipeline.store.update((draft) => gcMutation(draft))
+    if (args['publish-page']) await publishStatusPage(ctx, pipeline.model, pipeline.store)
     const state = await pipeline.store.read()
     const freight = (discovery?.newFreight ?? []).map((f) => ({
       id: f.name,
@@ -124,23 +131,16 @@ export const reconcileCommand: Command = {
     const failed =
       activity.errors.length > 0 ||
       activity.finished.some((p) => p.phase === 'Failed' || p.phase === 'Errored')
-    const newFreightMd = freight.length
-      ? [
-          '### New freight',
-          '',
-          '| Alias | Warehouse | Artifacts |',
-          '| --- | --- | --- |',
-          ...freight.map(
-            (f) =>
-              `| ${f.alias} | ${f.warehouse} | ${[...f.images.map((i) => `${i.repoURL}:${i.tag}`), ...f.commits.map((c) => `${c.repoURL}@${(c.tag ?? c.id).slice(0, 12)}`), ...f.charts.map((c) => `${c.name ?? c.repoURL}:${c.version}`)].join('<br>')} |`
-          ),
-          ''
-        ].join('\n')
-      : ''
     return {
       exitCode: failed ? 1 : 0,
       outputs,
-      summary: [newFreightMd, activityMarkdown(activity, state)].filter(Boolean).join('\n')
+      summary: renderSummary({
+        model: pipeline.model,
+        state,
+        activity,
+        newFreight: discovery?.newFreight ?? [],
+        runURL: ctx.runURL
+      })
     }
   }
 }

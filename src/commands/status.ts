@@ -1,4 +1,9 @@
+import fs from 'node:fs'
 import type { Command, CommandContext } from './context.js'
+import { renderStatusTable } from '../report/table.js'
+import { renderStatusPage } from '../report/status-page.js'
+import { projectName } from '../pipeline/context.js'
+import { publishStatusPage } from '../report/publish.js'
 import { loadProject, annotateProblems } from '../config/load.js'
 import { stageOrder } from '../config/graph.js'
 import { openStateStore } from '../state/open.js'
@@ -184,7 +189,7 @@ async function status(ctx: CommandContext) {
     origins: [...new Set(model.stages.get(name)!.spec.requestedFreight.map((r) => r.origin.name))]
   }))
   const warehouses = [...model.warehouses.keys()].sort()
-  return { status: buildStatus(stages, warehouses, state), state }
+  return { status: buildStatus(stages, warehouses, state), state, model }
 }
 
 /**
@@ -195,11 +200,36 @@ async function status(ctx: CommandContext) {
 export const statusCommand: Command = {
   name: 'status',
   description: 'Show stages (current freight, last promotion, health) and warehouses',
-  flags: {},
-  async run(ctx) {
-    const { status: s, state } = await status(ctx)
-    ctx.print(ctx.json ? JSON.stringify(s, null, 2) : formatStatus(s, state))
+  flags: {
+    html: {
+      type: 'string',
+      description: 'Also write the pipeline page (self-contained HTML) to this file'
+    },
+    publish: {
+      type: 'boolean',
+      description: 'Publish the pipeline page as index.html on the state branch (for GitHub Pages)'
+    }
+  },
+  async run(ctx, args) {
+    const { status: s, state, model } = await status(ctx)
+    if (ctx.json) ctx.print(JSON.stringify(s, null, 2))
+    else if (process.stdout.isTTY)
+      ctx.print(
+        renderStatusTable(model, state, { color: true }) +
+          '\n\n' +
+          formatStatus(s, state).split('\n\n').slice(1).join('\n\n')
+      )
+    else ctx.print(formatStatus(s, state))
     const outputs: Record<string, string> = { status: JSON.stringify(s) }
+    const page = () =>
+      renderStatusPage({ model, state, project: projectName(ctx), generatedAt: ctx.now() })
+    if (typeof args.html === 'string') {
+      fs.writeFileSync(args.html, page())
+      ctx.logger.info(`wrote ${args.html}`)
+    }
+    if (args.publish) {
+      await publishStatusPage(ctx, model)
+    }
     return { exitCode: 0, outputs }
   }
 }

@@ -2,6 +2,7 @@ import path from 'node:path'
 import type { CommandContext } from '../commands/context.js'
 import { loadProjectOrThrow } from '../config/index.js'
 import { openStateStore } from '../state/open.js'
+import { deploymentHook } from './deploy-hook.js'
 import { defaultWorkRoot, newRunId, type PipelineContext } from './reconcile.js'
 
 /** A running promotion's lease: long enough for any step, short enough that a crashed run's work is resumed. */
@@ -19,6 +20,7 @@ export function leaseMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
 export async function openPipeline(ctx: CommandContext): Promise<PipelineContext> {
   const model = await loadProjectOrThrow(ctx.repoDir, ctx.configDir, ctx.logger)
   const store = openStateStore(ctx)
+  const repository = ctx.repository ?? process.env.GITHUB_REPOSITORY
   return {
     model,
     store,
@@ -28,7 +30,11 @@ export async function openPipeline(ctx: CommandContext): Promise<PipelineContext
     now: ctx.now,
     actor: ctx.actor,
     runURL: ctx.runURL,
-    repository: process.env.GITHUB_REPOSITORY,
+    repository,
+    onPromotion:
+      ctx.deployments && repository && ctx.services.github.token
+        ? deploymentHook(ctx.services, ctx.logger, repository)
+        : undefined,
     waitMs: ctx.waitMs,
     runId: newRunId(),
     workRoot: defaultWorkRoot(),

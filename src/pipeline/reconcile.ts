@@ -32,6 +32,7 @@ import {
   stagePromotions
 } from './promotions.js'
 import { evaluateVerification } from './verification.js'
+import type { PromotionHook } from './deploy-hook.js'
 import { hasVerification, verificationTimeoutMs } from './verification-config.js'
 import { cloneJson } from '../state/draft.js'
 
@@ -55,6 +56,8 @@ export interface PipelineContext {
   workRoot: string
   /** How long a lease on a running promotion lasts (a crashed run's lease expires). */
   leaseMs: number
+  /** Called when a promotion starts running and after each run of it (GitHub Deployments). */
+  onPromotion?: PromotionHook
 }
 
 export function newRunId(): string {
@@ -237,6 +240,7 @@ export async function advanceStage(
   })
   if (!claimed || !snapshot) return undefined
   const promotion = claimed
+  if (promotion.stepExecutionMetadata.length === 0) await ctx.onPromotion?.(promotion, snapshot)
   const stage = ctx.model.stages.get(stageName)
   const workRoot = path.join(ctx.workRoot, promotion.name)
   fs.mkdirSync(workRoot, { recursive: true })
@@ -266,7 +270,7 @@ export async function advanceStage(
   } finally {
     fs.rmSync(workRoot, { recursive: true, force: true })
   }
-  await ctx.store.update((draft) => {
+  const applied = await ctx.store.update((draft) => {
     const live = draft.promotions[promotion.name]
     if (!live || live.lease?.holder !== ctx.runId) {
       // Aborted (or taken over) while we ran: keep what the state says.
@@ -277,6 +281,7 @@ export async function advanceStage(
     return `promotion: ${p.name} ${p.phase.toLowerCase()}${p.message ? ` (${p.message.split('\n')[0].slice(0, 120)})` : ''}`
   })
   const p = result.promotion
+  if (p.phase !== 'Running') await ctx.onPromotion?.(p, applied.state)
   if (p.phase === 'Succeeded') ctx.logger.info(`✔ ${p.name} succeeded`)
   else if (p.phase === 'Running') ctx.logger.info(`… ${p.name} waiting: ${p.message ?? ''}`)
   else ctx.logger.error(`✘ ${p.name} ${p.phase}: ${p.message ?? ''}`)
