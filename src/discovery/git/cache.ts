@@ -3,7 +3,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { git, gitTry, type GitCredentials } from '../../git/git.js'
-import type { Logger } from '../../util/logger.js'
+import { ToolError, WaybillError, trimOutput } from '../../util/errors.js'
+import { redact, type Logger } from '../../util/logger.js'
 import { gitRepoKey } from './url.js'
 
 /** Counters for tests and benchmarks: what discovery cost in Git operations. */
@@ -32,7 +33,22 @@ export interface GitCloneCacheOptions {
   /** The workflow's checkout (GITHUB_WORKSPACE) whose objects may be borrowed. */
   workspace?: string
   logger?: Logger
+  /** Network budget of ls-remote and fetch (tests shorten it). */
+  network?: Partial<GitNetworkOptions>
 }
+
+export interface GitNetworkOptions {
+  /** Retries after the first attempt on transient failures (resets, 429/5xx, stalls); default 3. */
+  retries: number
+  /** Base backoff in ms, doubled per retry (default 1000). */
+  retryBaseMs: number
+  /** A transfer slower than 1 KB/s for this long is aborted (default 60 s); a silent server never hangs a run. */
+  lowSpeedTimeSec: number
+}
+
+/** Failures worth another try: the server or the network, not auth, a missing repository or a bad ref. */
+const TRANSIENT =
+  /returned error: (429|5\d\d)|HTTP (429|5\d\d)|Connection reset|Empty reply|Operation too slow|timed out|early EOF|unexpected disconnect|transfer closed|RPC failed|Recv failure|remote end hung up|Failed to connect|Couldn't connect|invalid (packet|server response)|protocol error|bad pack header|fetch-pack: invalid index-pack output/i
 
 /**
  * Blobless bare clones kept for one run, keyed by normalized URL: several subscriptions and
@@ -49,8 +65,10 @@ export class GitCloneCache {
   private readonly repos = new Map<string, Promise<string>>()
   private readonly locks = new Map<string, Promise<unknown>>()
   private workspaceOrigin?: Promise<string | undefined>
+  private readonly network: GitNetworkOptions
 
   constructor(opts: GitCloneCacheOptions = {}) {
+    this.network = { retries: 3, retryBaseMs: 1000, lowSpeedTimeSec: 60, ...opts.network }
     this.owned = !opts.dir
     this.dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-git-'))
     this.workspace = opts.workspace ?? process.env.GITHUB_WORKSPACE
@@ -69,10 +87,10 @@ export class GitCloneCache {
     opts: { symref?: boolean; stats?: GitDiscoveryStats } = {}
   ): Promise<{ refs: Map<string, string>; head?: string }> {
     this.count('lsRemote', opts.stats)
-    const args = [...tlsArgs(remote), 'ls-remote']
+    const args = [...tlsArgs(remote), ...this.speedArgs(), 'ls-remote']
     if (opts.symref) args.push('--symref')
     args.push('--', remote.url, ...patterns)
-    const out = await git(args, { credentials: remote.credentials })
+    const out = await this.networkGit(args, remote, 'ls-remote')
     const refs = new Map<string, string>()
     let head: string | undefined
     for (const line of out.split('\n')) {
@@ -105,9 +123,10 @@ export class GitCloneCache {
       const dir = await this.repo(key, remote, stats)
       if (expected.size && (await this.refsMatch(dir, expected))) return dir
       this.count('fetches', stats)
-      await git(
+      await this.networkGit(
         [
           ...tlsArgs(remote),
+          ...this.speedArgs(),
           '-C',
           dir,
           'fetch',
@@ -119,10 +138,53 @@ export class GitCloneCache {
           'origin',
           ...refspecs
         ],
-        { credentials: remote.credentials }
+        remote,
+        'fetch'
       )
       return dir
     })
+  }
+
+  private speedArgs(): string[] {
+    return [
+      '-c',
+      'http.lowSpeedLimit=1000',
+      '-c',
+      `http.lowSpeedTime=${this.network.lowSpeedTimeSec}`
+    ]
+  }
+
+  /** A network git command, retried with backoff on transient failures; the final error names the host. */
+  private async networkGit(args: string[], remote: GitRemoteAccess, what: string): Promise<string> {
+    const { retries, retryBaseMs } = this.network
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await git(args, { credentials: remote.credentials })
+      } catch (err) {
+        const stderr = err instanceof ToolError ? err.stderr : String(err)
+        const transient = TRANSIENT.test(stderr)
+        if (transient && attempt < retries) {
+          const wait = Math.round(retryBaseMs * 2 ** attempt * (0.75 + Math.random() * 0.5))
+          this.logger?.debug(
+            `git discovery: git ${what} ${redact(remote.url)} failed (${trimOutput(redact(stderr), 200)}); retrying in ${wait} ms`
+          )
+          await new Promise((r) => setTimeout(r, wait))
+          continue
+        }
+        let host = remote.url
+        try {
+          host = new URL(remote.url).host
+        } catch {
+          // scp-like or local path: keep the URL
+        }
+        throw new WaybillError(
+          `git ${what} ${redact(remote.url)} (host ${host}) failed${transient ? ` after ${attempt + 1} attempts` : ''}: ${trimOutput(redact(stderr), 500)}`,
+          transient
+            ? `the Git server ${host} or the network has a problem; retry later`
+            : 'check repoURL and that the token may read the repository'
+        )
+      }
+    }
   }
 
   private async refsMatch(dir: string, expected: Map<string, string>): Promise<boolean> {
