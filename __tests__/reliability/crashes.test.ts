@@ -1,0 +1,102 @@
+import { describe, expect, it } from '@jest/globals'
+import {
+  STAGES,
+  makePipeline,
+  pipelineProblems,
+  readState,
+  runCli,
+  type Pipeline
+} from '../support/reliability-pipeline.js'
+import { showFile } from '../support/git.js'
+
+/**
+ * SIGKILL at random points: reconciles are killed (with their git children) after a random
+ * delay, landing in discovery, state updates and each promotion step; the next run must recover.
+ * Leases last 1 s (WAYBILL_LEASE_SECONDS) so a crashed run's promotion is resumed by the next.
+ * Two pipelines run side by side (one per core); WAYBILL_SOAK=1 runs 4× more iterations.
+ */
+const SOAK = process.env.WAYBILL_SOAK === '1'
+const PER_PIPELINE = SOAK ? 200 : 40
+const ENV = { WAYBILL_LEASE_SECONDS: '1' }
+
+/** Where the run was when it died, from the last thing it printed. */
+function phaseOf(stderr: string): string {
+  const lines = stderr.trim().split('\n')
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]
+    const step = /step task-1::step-\d+ \(([\w-]+)\)/.exec(l)
+    if (step) return `step ${step[1]}`
+    if (/state: (freight|discovery)|Warehouse app|Discovery|discovery:/.test(l)) return 'discovery'
+    if (/state: |moved, retrying|queued auto-promotion|✔|succeeded$/.test(l)) return 'state update'
+  }
+  return 'startup'
+}
+
+async function crashLoop(p: Pipeline, iterations: number, phases: Map<string, number>) {
+  const clones = [p.clone('a'), p.clone('b'), p.clone('c')]
+  let killed = 0
+  let stale = 0
+  for (let i = 0; i < iterations; i++) {
+    if (i % 7 === 0) p.appCommit(`crash-${i}`)
+    const dir = clones[i % clones.length]
+    // Start-up takes ~0.6 s; a full run ~1.7 s (longer under load).
+    const delay = 1200 + Math.round(Math.random() * 2400)
+    const r = await runCli(['reconcile', '--force-discover', '--verbose', '--repo-dir', dir], {
+      env: ENV,
+      killAfterMs: delay
+    }).done
+    if (r.signal === 'SIGKILL') {
+      killed++
+      const phase = phaseOf(r.stderr)
+      phases.set(phase, (phases.get(phase) ?? 0) + 1)
+    } else {
+      // A run that was not killed may still meet a lease it must wait out; never an error.
+      expect(r.stderr).not.toMatch(/^error:/m)
+      expect(r.code).toBe(0)
+    }
+    // Whatever happened, the state branch is absent (killed before the first write) or valid.
+    if (showFile(p.gitops.bare, 'waybill/state', 'state.json') === undefined) continue
+    const state = readState(p.gitops.bare)
+    if (r.signal === 'SIGKILL')
+      stale += Object.values(state.promotions).filter((x) => x.phase === 'Running').length
+  }
+  return { killed, stale }
+}
+
+describe('reliability: SIGKILL at random points', () => {
+  it(`${PER_PIPELINE * 2} killed runs over two pipelines; the next run recovers to a consistent state`, async () => {
+    const started = Date.now()
+    const phases = new Map<string, number>()
+    const pipelines = [makePipeline(), makePipeline()]
+    const loops = await Promise.all(pipelines.map((p) => crashLoop(p, PER_PIPELINE, phases)))
+    const killed = loops.reduce((n, l) => n + l.killed, 0)
+    const stale = loops.reduce((n, l) => n + l.stale, 0)
+    // Some kills left a Running promotion behind, for the next run to resume.
+    expect(stale).toBeGreaterThan(0)
+    // Let the last leases expire, then one clean run per pipeline finishes everything.
+    await new Promise((r) => setTimeout(r, 1100))
+    for (const p of pipelines) {
+      const r = await runCli(['reconcile', '--force-discover', '--repo-dir', p.clone('final')], {
+        env: ENV
+      }).done
+      expect(r.stderr).not.toMatch(/^error:/m)
+      expect(r.code).toBe(0)
+      expect(pipelineProblems(p.gitops.bare)).toEqual([])
+      const state = readState(p.gitops.bare)
+      const tip = Object.values(state.freight).sort((a, b) =>
+        a.discoveredAt < b.discoveredAt ? 1 : -1
+      )[0]
+      for (const stage of STAGES)
+        expect(Object.values(state.stages[stage].freightHistory[0].items)[0].name).toBe(tip.name)
+      expect(Object.values(state.promotions).filter((x) => x.lease)).toEqual([])
+    }
+    const summary = [...phases.entries()].map(([k, v]) => `${k}: ${v}`).join(', ')
+    console.log(
+      `crashes: ${PER_PIPELINE * 2} iterations, ${killed} killed (${summary}); ` +
+        `${stale} times a stale Running promotion was left; ${Date.now() - started} ms`
+    )
+    // The kills landed in discovery, state updates and promotion steps.
+    expect(phases.get('discovery') ?? 0).toBeGreaterThan(0)
+    expect([...phases.keys()].filter((k) => k.startsWith('step ')).length).toBeGreaterThan(1)
+  }, 300_000)
+})
