@@ -2,7 +2,7 @@ import type { Stage } from '../config/schema.js'
 import type { Freight, FreightOrigin } from '../freight/types.js'
 import { originKey } from '../freight/types.js'
 import type { State } from '../state/types.js'
-import { parseDuration } from './duration.js'
+import { parseDuration } from '../util/duration.js'
 
 /** One `requestedFreight` entry of a stage, with Kargo's defaults applied. */
 export interface FreightRequest {

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { Stage } from '../config/schema.js'
-import { parseDuration } from './duration.js'
+import { parseDuration } from '../util/duration.js'
 
 /**
  * Waybill verification (a Stage's `spec.verification.checks`): checks that fit GitHub, run by

@@ -18,7 +18,7 @@ import type { StageHealth, State, VerificationPhase } from '../state/types.js'
 import { errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/logger.js'
 import { currentFreight } from './collections.js'
-import { parseDuration } from './duration.js'
+import { parseDuration } from '../util/duration.js'
 import { verificationChecks, type VerificationCheck } from './verification-config.js'
 
 export interface VerificationOptions {

@@ -1,3 +1,4 @@
+import { parseDuration } from '../../util/duration.js'
 import semver from 'semver'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -135,34 +136,13 @@ function durationMs(v: unknown): number {
   throw new Error('expected a duration')
 }
 
-const UNIT_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000
-}
-
 /** Parses a Go duration (`30s`, `1h30m`, `500ms`) to milliseconds. */
 export function parseGoDuration(text: string): number {
-  const s = text.trim()
-  if (s === '0') return 0
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/gy
-  let total = 0
-  let matched = 0
-  let m: RegExpExecArray | null
-  const neg = s.startsWith('-')
-  const body = neg || s.startsWith('+') ? s.slice(1) : s
-  re.lastIndex = 0
-  while ((m = re.exec(body))) {
-    total += parseFloat(m[1]) * UNIT_MS[m[2]]
-    matched = re.lastIndex
+  try {
+    return parseDuration(text)
+  } catch {
+    throw new Error(`invalid duration ${JSON.stringify(text)}`)
   }
-  if (!body || matched !== body.length) throw new Error(`invalid duration ${JSON.stringify(text)}`)
-  return neg ? -total : total
 }
 
 export function formatDuration(ms: number): string {

@@ -1,3 +1,4 @@
+import { parseDuration } from '../../../util/duration.js'
 import fs from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
@@ -11,29 +12,13 @@ import { exists, nonEmpty, parser, stepPath, succeeded } from './common.js'
 
 const STEP = 'http-download'
 
-const UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000
-}
-
 /** A Go duration (`90s`, `1m30s`, `500ms`) in milliseconds. */
 export function parseGoDuration(text: string, field: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy
-  let total = 0
-  let m: RegExpExecArray | null
-  let consumed = 0
-  while ((m = re.exec(text))) {
-    total += Number(m[1]) * UNITS[m[2]]
-    consumed = re.lastIndex
-  }
-  if (!text || consumed !== text.length)
+  try {
+    return parseDuration(text)
+  } catch {
     throw new ConfigFieldError(field, `'${text}' is not a duration (e.g. 30s, 5m, 1h30m)`)
-  return total
+  }
 }
 
 const pair = z.strictObject({ name: nonEmpty, value: nonEmpty })
