@@ -194,7 +194,9 @@ async function newestFromBranch(ctx: Ctx): Promise<DiscoveredCommits> {
   if (withPaths) args.push('--name-status', '--no-renames', '--diff-merges=first-parent')
   args.push(head, '--')
   // One streamed walk, newest first, stopped as soon as enough commits qualify.
+  let scanned = 0
   await streamLog(args, remote, (r) => {
+    scanned++
     if (since !== undefined && Date.parse(r.commitDate) < since) return false
     if (ctx.filter) {
       const vars = {
@@ -217,6 +219,9 @@ async function newestFromBranch(ctx: Ctx): Promise<DiscoveredCommits> {
     })
     return commits.length < ctx.limit
   })
+  ctx.opts.logger.info(
+    `git ${sub.repoURL}: scanned ${scanned} commit(s) on ${branch}, ${commits.length} candidate(s)`
+  )
   return result(ctx, commits, observed)
 }
 

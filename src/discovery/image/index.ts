@@ -182,6 +182,7 @@ export async function discoverImages(
     if (e && fits(e)) references = [toRef(tag, e)]
   } else {
     const all = await client.listTags(repo)
+    opts.logger.info(`image ${repoURL}: ${all.length} tag(s) listed`)
     const filtered = filterTags(all, sub, 'image.')
     if (strategy === 'NewestBuild') {
       const metas = await Promise.all(filtered.map(async (t) => ({ tag: t, e: await resolve(t) })))
@@ -215,7 +216,7 @@ export async function discoverImages(
       }
     }
   }
-  opts.logger.debug(
+  opts.logger.info(
     `image ${repoURL}: ${references.length} reference(s) with ${strategy}` +
       (opts.stats ? ` (${opts.stats.total} registry requests so far)` : '')
   )
