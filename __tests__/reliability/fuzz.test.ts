@@ -215,7 +215,7 @@ describe('fuzz: expression evaluator', () => {
         expect(v).not.toBe(globalThis)
         expect(v).not.toBe(Function)
         expect(v).not.toBe(Object)
-        expect(typeof v === 'function' && v !== env().functions.f).toBe(false)
+        expect(typeof v === 'function' && v !== env().functions?.f).toBe(false)
       }),
       opts
     )
