@@ -96,7 +96,8 @@ export const reconcileCommand: Command = {
       activity.errors.push(`discovery of ${e.warehouse}: ${e.message}`)
     await pipeline.store.update((draft) => gcMutation(draft))
     if (args['publish-page']) await publishStatusPage(ctx, pipeline.model, pipeline.store)
-    const state = await pipeline.store.read()
+    // What this run last read or wrote (its own writes included): no second fetch.
+    const state = await pipeline.store.read({ cached: true })
     const freight = (discovery?.newFreight ?? []).map((f) => ({
       id: f.name,
       alias: f.alias,

@@ -298,7 +298,8 @@ export async function verifyStages(
   opts: { stages?: Set<string>; reverify?: boolean } = {}
 ): Promise<PipelineActivity['verified']> {
   const out: PipelineActivity['verified'] = []
-  const state = await ctx.store.read()
+  // The state this run last read or wrote: every write below is a CAS on its tip (re-checked).
+  const state = await ctx.store.read({ cached: true })
   for (const stageName of stageOrder(ctx.model)) {
     if (opts.stages && !opts.stages.has(stageName)) continue
     const stage = ctx.model.stages.get(stageName)!

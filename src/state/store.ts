@@ -54,6 +54,18 @@ export interface UpdateResult {
   attempts: number
 }
 
+export interface ReadOptions {
+  /**
+   * Return the state at the tip this store last fetched or wrote (this run's own writes
+   * included) instead of fetching again, so a command fetches the branch once. Safe for reads
+   * that lead to writes: every write is a compare-and-swap against that tip, so when another
+   * writer got in between the push is refused and update() re-fetches and re-runs its mutator
+   * on the newer state (nothing is lost; the decision is re-made). Fetches when the store has
+   * seen no tip yet.
+   */
+  cached?: boolean
+}
+
 /** Git round trips and outcomes, for benchmarks and tests. */
 export interface StateStoreStats {
   fetches: number
@@ -123,14 +135,16 @@ export class StateStore {
 
   /**
    * Fetches the branch and returns its state (emptyState() when the branch does not exist), as a
-   * mutable copy of its own.
+   * mutable copy of its own. With `cached`, returns the state as this store last read or wrote
+   * it, and fetches only when it has neither (see ReadOptions).
    */
-  async read(): Promise<State> {
-    return cloneJson(await this.snapshot())
+  async read(opts: ReadOptions = {}): Promise<State> {
+    return cloneJson(await this.snapshot(opts))
   }
 
   /** Like read() but returns the store's own deep-frozen document (no copy; cheaper). */
-  async snapshot(): Promise<State> {
+  async snapshot(opts: ReadOptions = {}): Promise<State> {
+    if (opts.cached && this.cache) return this.cache.base
     return (await this.fetchSnapshot()).base
   }
 
