@@ -128,7 +128,9 @@ export const gitOpenPR: StepDefinition<GitOpenPRConfig> = {
         ctx.logger.info(`Opened pull request #${number}: ${url}`)
       }
       if (cfg.labels?.length) await addLabels(gh, repo, number, cfg.labels)
-      return { status: 'Succeeded', outputs: { pr: { id: number, url } } }
+      // `prNumber` is Kargo's older output, still emitted by Kargo and used by its examples
+      // (kargo-simple: `prNumber: ${{ task.outputs['open-pr'].prNumber }}`).
+      return { status: 'Succeeded', outputs: { pr: { id: number, url }, prNumber: number } }
     } catch (err) {
       if (err instanceof WaybillError) throw err
       throw githubError(
