@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { gitStats } from '../src/git/git.js'
 import { stepRegistry } from '../src/promotion/steps/index.js'
 import type { StepContext } from '../src/promotion/types.js'
 import { stepContext, testFreight } from '../__tests__/support/step-context.js'
@@ -102,6 +103,8 @@ images:
 
 /** Per-step durations of the measured Waybill runs. */
 const stepTimes: Record<string, number[]> = {}
+/** git processes each step started (the same on every run). */
+const stepGitProcesses: Record<string, number> = {}
 
 /** Runs the five steps; returns the ms from the clone's start to the push's end (no cleanup). */
 async function waybillRun(bare: string, tag: string): Promise<number> {
@@ -120,8 +123,10 @@ async function waybillRun(bare: string, tag: string): Promise<number> {
       const step = stepRegistry.get(name)
       if (!step) throw new Error(`step ${name} is not registered`)
       const t0 = performance.now()
+      const spawned = gitStats.spawned
       const res = await step.run(step.parse(config), ctx)
       ;(stepTimes[name] ??= []).push(performance.now() - t0)
+      stepGitProcesses[name] = gitStats.spawned - spawned
       if (res.status !== 'Succeeded') throw new Error(`${name}: ${res.status} ${res.message ?? ''}`)
     }
     return performance.now() - start
@@ -228,6 +233,17 @@ async function main(): Promise<void> {
       `  per phase (median ms): ${Object.entries(phaseTimes)
         .map(([n, xs]) => `${n} ${median(xs).toFixed(0)}`)
         .join(', ')}`
+    )
+    console.log(
+      `  git processes per step: ${Object.entries(stepGitProcesses)
+        .map(([n, c]) => `${n} ${c}`)
+        .join(', ')} (script: clone 1, commit 2, push 1)`
+    )
+    console.log(
+      `  load average at the end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`
     )
     console.log(`ratio waybill/shell: ${(wbM / shM).toFixed(2)}x (target <= 1.2x)`)
     const kust = (bare: string) =>

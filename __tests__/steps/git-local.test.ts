@@ -18,7 +18,8 @@ import {
   gitPush,
   gitTag
 } from '../../src/promotion/steps/git/index.js'
-import { pushBackoff } from '../../src/promotion/steps/git/common.js'
+import { isValidRefName, pushBackoff } from '../../src/promotion/steps/git/common.js'
+import { gitStats } from '../../src/git/git.js'
 import type { StepContext } from '../../src/promotion/types.js'
 
 pushBackoff.baseMs = 50
@@ -354,6 +355,146 @@ describe('git-push', () => {
     await Promise.all(ctxs.map((ctx) => gitPush.run(gitPush.parse({ path: 'w' }), ctx)))
     expect(showFile(r.bare, 'main', 'f0.txt')).toBe('0')
     expect(showFile(r.bare, 'main', 'f1.txt')).toBe('1')
+  })
+})
+
+describe('git process counts (the promotion bench depends on them)', () => {
+  /** Runs fn and returns how many git processes the steps started. */
+  async function spawned(fn: () => Promise<unknown>): Promise<number> {
+    const before = gitStats.spawned
+    await fn()
+    return gitStats.spawned - before
+  }
+
+  it('clone: 3 for a branch (clone --bare, cat-file, worktree add), +1 per extra checkout', async () => {
+    const r = makeRepo({ 'a.txt': 'a\n' })
+    gitIn(r.work, 'tag', 'v1')
+    gitIn(r.work, 'push', '-q', 'origin', 'v1')
+    const sha = gitIn(r.work, 'rev-parse', 'HEAD')
+    const ctx = stepContext()
+    expect(
+      await spawned(() => clone(ctx, { repoURL: r.url, checkout: [{ branch: 'main', path: 'w' }] }))
+    ).toBe(3)
+    // The branch follows its remote branch, as after `branch --set-upstream-to`.
+    expect(gitIn(path.join(ctx.workDir, 'w'), 'rev-parse', '--abbrev-ref', 'main@{upstream}')).toBe(
+      'origin/main'
+    )
+    // The clone never starts background maintenance.
+    const common = gitIn(path.join(ctx.workDir, 'w'), 'rev-parse', '--git-common-dir')
+    expect(gitIn(common, 'config', 'maintenance.auto')).toBe('false')
+    expect(gitIn(common, 'config', 'gc.auto')).toBe('0')
+    const ctx2 = stepContext()
+    expect(
+      await spawned(() =>
+        clone(ctx2, {
+          repoURL: r.url,
+          checkout: [
+            { branch: 'main', path: 'a' },
+            { tag: 'v1', path: 'b' },
+            { commit: sha, path: 'c' }
+          ]
+        })
+      )
+    ).toBe(5)
+  })
+
+  it('commit: 5 (rev-parse, config, add, commit, rev-parse); push: 3 (rev-parse, config, push)', async () => {
+    const r = makeRepo({ 'a.txt': 'a\n' })
+    const ctx = stepContext()
+    await clone(ctx, { repoURL: r.url, checkout: [{ path: 'w' }] })
+    fs.writeFileSync(path.join(ctx.workDir, 'w/a.txt'), 'b\n')
+    let res: Awaited<ReturnType<typeof gitCommit.run>> | undefined
+    expect(
+      await spawned(async () => {
+        res = await gitCommit.run(gitCommit.parse({ path: 'w', message: 'm' }), ctx)
+      })
+    ).toBe(5)
+    const sha = res?.outputs?.commit
+    expect(sha).toBe(gitIn(path.join(ctx.workDir, 'w'), 'rev-parse', 'HEAD'))
+    // Nothing left to commit: the failed commit is confirmed by one diff, HEAD is the output.
+    let noop: Awaited<ReturnType<typeof gitCommit.run>> | undefined
+    expect(
+      await spawned(async () => {
+        noop = await gitCommit.run(gitCommit.parse({ path: 'w', message: 'again' }), ctx)
+      })
+    ).toBe(5)
+    expect(noop?.outputs?.commit).toBe(sha)
+    expect(gitIn(path.join(ctx.workDir, 'w'), 'rev-list', '--count', 'HEAD')).toBe('2')
+    let pushed: Awaited<ReturnType<typeof gitPush.run>> | undefined
+    expect(
+      await spawned(async () => {
+        pushed = await gitPush.run(gitPush.parse({ path: 'w' }), ctx)
+      })
+    ).toBe(3)
+    expect(pushed?.outputs).toMatchObject({ branch: 'main', commit: sha })
+    expect(gitIn(r.bare, 'rev-parse', 'main')).toBe(sha)
+  })
+
+  it('a failing commit is an error, not "nothing to commit"', async () => {
+    const r = makeRepo({ 'a.txt': 'a\n' })
+    const ctx = stepContext()
+    await clone(ctx, { repoURL: r.url, checkout: [{ path: 'w' }] })
+    const w = path.join(ctx.workDir, 'w')
+    fs.writeFileSync(path.join(w, 'a.txt'), 'changed\n')
+    // A pre-commit hook would be skipped (--no-verify); a missing GPG program is not.
+    gitIn(w, 'config', 'commit.gpgsign', 'true')
+    gitIn(w, 'config', 'gpg.program', path.join(ctx.workDir, 'no-such-gpg'))
+    await expect(gitCommit.run(gitCommit.parse({ path: 'w', message: 'm' }), ctx)).rejects.toThrow(
+      /git commit in w failed/
+    )
+  })
+
+  it('takes the default branch from the remote HEAD', async () => {
+    const r = makeRepo({ 'a.txt': 'a\n' })
+    commitAndPush(r.work, { 'trunk.txt': 't' }, 'trunk', 'trunk')
+    gitIn(r.bare, 'symbolic-ref', 'HEAD', 'refs/heads/trunk')
+    const ctx = stepContext()
+    const res = await clone(ctx, { repoURL: r.url, checkout: [{ path: 'w' }] })
+    expect(commitsOf(res).w).toBe(gitIn(r.bare, 'rev-parse', 'trunk'))
+    expect(gitIn(path.join(ctx.workDir, 'w'), 'symbolic-ref', '--short', 'HEAD')).toBe('trunk')
+    expect(ctx.logger.text()).toMatch(/branch trunk into w/)
+  })
+
+  it('checks ref names exactly like git check-ref-format', () => {
+    const names = [
+      'main',
+      'stage/prod',
+      'waybill/promotion/prod.01abc.1234567',
+      'a..b',
+      '.hidden',
+      'a/.b',
+      'a.lock',
+      'a/b.lock/c',
+      'a//b',
+      'a/',
+      'a.',
+      'a@{b',
+      '@',
+      'a b',
+      'a~1',
+      'a^',
+      'a:b',
+      'a?',
+      'a*',
+      'a[b',
+      'a\\b',
+      'tab\there',
+      'del\x7f',
+      'ünïcödé',
+      'a@b',
+      'x.lockx',
+      '-dash'
+    ]
+    for (const name of names) {
+      const full = `refs/heads/${name}`
+      let ok = true
+      try {
+        sh('git', ['check-ref-format', full])
+      } catch {
+        ok = false
+      }
+      expect([name, isValidRefName(full)]).toEqual([name, ok])
+    }
   })
 })
 

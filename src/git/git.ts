@@ -47,9 +47,24 @@ export function gitEnv(credentials?: GitCredentials, extra?: NodeJS.ProcessEnv):
   return env
 }
 
+/**
+ * `-c` options that keep a command from starting background maintenance (`git maintenance run
+ * --auto` / `gc --auto`) after it: one process less per commit or fetch in a short-lived clone.
+ */
+export const NO_AUTO_MAINTENANCE: readonly string[] = [
+  '-c',
+  'gc.auto=0',
+  '-c',
+  'maintenance.auto=false'
+]
+
+/** How many git processes git() and gitTry() started in this process (read by tests and benches). */
+export const gitStats = { spawned: 0 }
+
 /** Runs git with an argument array and returns trimmed stdout. */
 export async function git(args: readonly string[], opts: GitOptions = {}): Promise<string> {
   const { credentials, env, ...rest } = opts
+  gitStats.spawned++
   const res = await runTool('git', args, { ...rest, env: gitEnv(credentials, env) })
   return res.stdout.replace(/\n$/, '')
 }
@@ -57,5 +72,6 @@ export async function git(args: readonly string[], opts: GitOptions = {}): Promi
 /** Like git() but returns exit code and output instead of throwing. */
 export async function gitTry(args: readonly string[], opts: GitOptions = {}) {
   const { credentials, env, ...rest } = opts
+  gitStats.spawned++
   return runTool('git', args, { ...rest, env: gitEnv(credentials, env), allowFailure: true })
 }

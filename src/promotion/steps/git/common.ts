@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { z } from 'zod'
-import { git, gitTry, type GitCredentials } from '../../../git/git.js'
+import { gitTry, NO_AUTO_MAINTENANCE, type GitCredentials } from '../../../git/git.js'
 import { credentialsForUrl } from '../../../services.js'
 import type { StepContext } from '../../types.js'
 import { confinedPath } from '../../../util/paths.js'
@@ -48,8 +48,28 @@ export const repoUrlSchema = z
   .min(1)
   .refine((u) => !/\s/.test(u.trim()) && u.trim() !== '', 'must be a repository URL')
 
-/** The worktree at a config path: must exist and be a Git working tree. */
-export async function worktreeAt(ctx: StepContext, rel: string, field = 'path'): Promise<string> {
+/** A working tree as the git steps see it, read with one `git rev-parse`. */
+export interface Worktree {
+  /** Absolute path of the directory named by the step's `path`. */
+  dir: string
+  /** Absolute path of the repository's common directory (the shared clone for git-clone's). */
+  commonDir: string
+  /** HEAD's commit; undefined on an unborn branch. */
+  head?: string
+  /** The checked-out branch; undefined when HEAD is detached. */
+  branch?: string
+}
+
+/**
+ * The worktree at a config path: must exist and be a Git working tree. One git process answers
+ * "is it a worktree", where its repository lives, HEAD's commit and branch; an unborn branch
+ * (a new orphan) costs a second one.
+ */
+export async function inspectWorktree(
+  ctx: StepContext,
+  rel: string,
+  field = 'path'
+): Promise<Worktree> {
   const dir = confinedPath(ctx.workDir, rel, field)
   if (!fs.existsSync(dir)) {
     throw new WaybillError(
@@ -57,22 +77,78 @@ export async function worktreeAt(ctx: StepContext, rel: string, field = 'path'):
       'clone the repository into it with a git-clone step first'
     )
   }
-  const res = await gitTry(['rev-parse', '--show-toplevel'], { cwd: dir })
-  if (res.code !== 0) {
+  const where = ['--show-toplevel', '--path-format=absolute', '--git-common-dir']
+  const res = await gitTry(['rev-parse', ...where, 'HEAD', '--symbolic-full-name', 'HEAD', '--'], {
+    cwd: dir
+  })
+  const lines = res.stdout.split('\n')
+  if (res.code === 0 && lines.length >= 4) {
+    const ref = lines[3].trim()
+    return {
+      dir,
+      commonDir: lines[1].trim(),
+      head: lines[2].trim(),
+      branch: ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined
+    }
+  }
+  // Not a worktree, or HEAD is unborn: ask again without HEAD.
+  const again = await gitTry(['rev-parse', ...where], { cwd: dir })
+  if (again.code !== 0) {
     throw new WaybillError(
       `${field}: '${rel}' is not a Git working tree`,
       'use a git-clone checkout path'
     )
   }
-  return dir
+  const sym = await gitTry(['symbolic-ref', '-q', 'HEAD'], { cwd: dir })
+  const ref = sym.code === 0 ? sym.stdout.trim() : ''
+  return {
+    dir,
+    commonDir: again.stdout.split('\n')[1].trim(),
+    branch: ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined
+  }
+}
+
+/** The worktree at a config path: must exist and be a Git working tree. */
+export async function worktreeAt(ctx: StepContext, rel: string, field = 'path'): Promise<string> {
+  return (await inspectWorktree(ctx, rel, field)).dir
+}
+
+/** Repository settings the git steps read, fetched with one `git config --get-regexp`. */
+export interface RepoSettings {
+  /** The author configured by git-clone (repository config only), or the default. */
+  author: { name: string; email: string }
+  /** remote.origin.url, if any. */
+  originUrl?: string
+}
+
+export async function repoSettings(dir: string): Promise<RepoSettings> {
+  const res = await gitTry(
+    ['config', '--local', '-z', '--get-regexp', '^(user\\.(name|email)|remote\\.origin\\.url)$'],
+    { cwd: dir }
+  )
+  const values = new Map<string, string>()
+  if (res.code === 0) {
+    // -z: "key\nvalue\0" per entry.
+    for (const entry of res.stdout.split('\0')) {
+      const nl = entry.indexOf('\n')
+      if (nl > 0) values.set(entry.slice(0, nl).toLowerCase(), entry.slice(nl + 1))
+    }
+  }
+  const name = values.get('user.name')?.trim() ?? ''
+  const email = values.get('user.email')?.trim() ?? ''
+  return {
+    author: name && email ? { name, email } : DEFAULT_AUTHOR,
+    originUrl: values.get('remote.origin.url') || undefined
+  }
 }
 
 /** The origin URL of a worktree and the credentials for it. */
 export async function remoteOf(
   ctx: StepContext,
-  dir: string
+  dir: string,
+  settings?: RepoSettings
 ): Promise<{ url: string; credentials?: GitCredentials }> {
-  const url = await git(['config', '--get', 'remote.origin.url'], { cwd: dir }).catch(() => '')
+  const url = (settings ?? (await repoSettings(dir))).originUrl
   if (!url) throw new WaybillError(`the repository at ${dir} has no 'origin' remote`)
   return { url, credentials: credentialsForUrl(ctx.services, url) }
 }
@@ -90,13 +166,7 @@ export async function headCommit(dir: string): Promise<string | undefined> {
 
 /** The author configured for a repository by git-clone (repository config only), or the default. */
 export async function configuredAuthor(dir: string): Promise<{ name: string; email: string }> {
-  const get = async (key: string) => {
-    const res = await gitTry(['config', '--local', '--get', key], { cwd: dir })
-    return res.code === 0 ? res.stdout.trim() : ''
-  }
-  const name = await get('user.name')
-  const email = await get('user.email')
-  return name && email ? { name, email } : DEFAULT_AUTHOR
+  return (await repoSettings(dir)).author
 }
 
 /** Environment that pins author and committer identity for git commands that create commits. */
@@ -114,15 +184,22 @@ export function generatedBranch(promotion: string): string {
   return `waybill/promotion/${promotion}`
 }
 
-/** Checks a branch or tag name with git's own rules. */
-export async function assertRefName(
-  kind: 'branch' | 'tag',
-  name: string,
-  field: string
-): Promise<void> {
+/**
+ * git's refname rules (`git check-ref-format`, refs.c check_refname_format) for a full refname:
+ * no empty component, none starting with '.' or ending with '.lock', no '..', '@{', control
+ * characters, space, ~ ^ : ? * [ \\, not ending with '.' or '/', not '@'.
+ */
+export function isValidRefName(full: string): boolean {
+  if (full === '@' || full.endsWith('.') || full.includes('..') || full.includes('@{')) return false
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(full)) return false
+  return full.split('/').every((c) => c.length > 0 && !c.startsWith('.') && !c.endsWith('.lock'))
+}
+
+/** Checks a branch or tag name with git's own rules (without starting a git process). */
+export function assertRefName(kind: 'branch' | 'tag', name: string, field: string): void {
   const full = `refs/${kind === 'branch' ? 'heads' : 'tags'}/${name}`
-  const res = await gitTry(['check-ref-format', full])
-  if (res.code !== 0 || name.startsWith('-')) {
+  if (!isValidRefName(full) || name.startsWith('-')) {
     throw new WaybillError(`${field}: '${name}' is not a valid ${kind} name`)
   }
 }
@@ -183,7 +260,7 @@ export async function rebaseOnto(
   author: { name: string; email: string },
   extraEnv: NodeJS.ProcessEnv = {}
 ): Promise<void> {
-  const res = await gitTry(['rebase', remoteRef], {
+  const res = await gitTry([...NO_AUTO_MAINTENANCE, 'rebase', remoteRef], {
     cwd: dir,
     // Rebased commits keep their authors; only the committer is ours.
     env: { GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email, ...extraEnv }
@@ -206,7 +283,13 @@ export async function fetchBranch(
   credentials?: GitCredentials
 ): Promise<boolean> {
   const res = await gitTry(
-    ['fetch', '--no-tags', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`],
+    [
+      ...NO_AUTO_MAINTENANCE,
+      'fetch',
+      '--no-tags',
+      'origin',
+      `+refs/heads/${branch}:refs/remotes/origin/${branch}`
+    ],
     { cwd: dir, credentials }
   )
   if (res.code === 0) return true

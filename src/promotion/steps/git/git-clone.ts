@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import { git, gitTry, type GitCredentials } from '../../../git/git.js'
+import { git, gitTry, NO_AUTO_MAINTENANCE, type GitCredentials } from '../../../git/git.js'
 import { credentialsForUrl } from '../../../services.js'
 import type { StepContext, StepDefinition, StepResult } from '../../types.js'
 import { confinedPath } from '../../../util/paths.js'
@@ -16,7 +16,7 @@ import {
   identityEnv,
   repoUrlSchema
 } from './common.js'
-import { gnupgEnv, importSigningKey } from './signing.js'
+import { gnupgEnvFor, importSigningKey } from './signing.js'
 
 const optionalRef = z.string().nullish()
 
@@ -71,9 +71,39 @@ function sparsePaths(paths: string[], field: string): string[] {
   })
 }
 
-async function refExists(repoDir: string, ref: string): Promise<boolean> {
-  const res = await gitTry(['rev-parse', '-q', '--verify', `${ref}^{commit}`], { cwd: repoDir })
-  return res.code === 0
+/**
+ * Resolves revisions to commit IDs with one `git cat-file --batch-check`; a revision that does
+ * not name a commit (missing, ambiguous, not a commit) maps to undefined.
+ */
+async function resolveCommits(
+  repoDir: string,
+  revs: readonly string[]
+): Promise<Array<string | undefined>> {
+  // One revision per line: anything with whitespace cannot be a revision we look up.
+  const ask = revs.map((r) => (/\s/.test(r) ? '' : r))
+  const queried = ask.filter(Boolean)
+  if (!queried.length) return revs.map(() => undefined)
+  const res = await gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], {
+    cwd: repoDir,
+    input: queried.map((r) => `${r}^{commit}\n`).join('')
+  })
+  const answers = res.stdout.split('\n')
+  let next = 0
+  return ask.map((r) => {
+    if (!r) return undefined
+    const m = /^([0-9a-f]{40,64}) commit$/.exec(answers[next++] ?? '')
+    return m?.[1]
+  })
+}
+
+/** The branch HEAD of a fresh `clone --bare` names: the remote's default branch. */
+function clonedDefaultBranch(repoDir: string): string | undefined {
+  try {
+    const head = fs.readFileSync(path.join(repoDir, 'HEAD'), 'utf8')
+    return /^ref: refs\/heads\/(\S+)\s*$/.exec(head)?.[1]
+  } catch {
+    return undefined
+  }
 }
 
 async function defaultBranch(
@@ -125,80 +155,73 @@ export const gitClone: StepDefinition<GitCloneConfig> = {
       seen.add(d)
     })
 
+    // git processes for a fresh clone with branch checkouts: clone --bare (init, remote, config
+    // and fetch in one), cat-file (every checkout's commit at once), one worktree add each.
     const fresh = !fs.existsSync(repoDir)
-    if (fresh) {
-      fs.mkdirSync(repoDir, { recursive: true })
-      await git(['init', '-q', '--bare', repoDir])
-      await git(['remote', 'add', 'origin', repoURL], { cwd: repoDir })
-    }
-    if (cfg.insecureSkipTLSVerify)
-      await git(['config', 'http.sslVerify', 'false'], { cwd: repoDir })
     const author = cfg.author ?? DEFAULT_AUTHOR
-    await git(['config', 'user.name', author.name], { cwd: repoDir })
-    await git(['config', 'user.email', author.email], { cwd: repoDir })
-    if (cfg.author?.signingKey) await importSigningKey(repoDir, cfg.author.signingKey)
-
-    ctx.logger.info(`Fetching ${repoURL}${cfg.blobless ? ' (blobless)' : ''}`)
-    const fetchArgs = ['fetch', '-q', '--tags', '--prune', '--no-recurse-submodules']
-    if (cfg.blobless) fetchArgs.push('--filter=blob:none')
-    const fetched = await gitTry([...fetchArgs, 'origin'], { cwd: repoDir, credentials })
-    if (fetched.code !== 0) {
-      throw new WaybillError(
-        `cannot fetch ${repoURL}: ${trimOutput(redact(fetched.stderr))}`,
+    const cannotFetch = (stderr: string) =>
+      new WaybillError(
+        `cannot fetch ${repoURL}: ${trimOutput(redact(stderr))}`,
         credentials
           ? 'check that the token can read this repository'
           : 'no credentials are configured for this URL'
       )
+    ctx.logger.info(`Fetching ${repoURL}${cfg.blobless ? ' (blobless)' : ''}`)
+    if (fresh) {
+      fs.mkdirSync(path.dirname(repoDir), { recursive: true })
+      // Remote branches land in refs/remotes/origin/* (as with a fetch); the clone has no
+      // background maintenance: it lives as long as the promotion's working directory.
+      const config = [
+        'remote.origin.fetch=+refs/heads/*:refs/remotes/origin/*',
+        `user.name=${author.name}`,
+        `user.email=${author.email}`,
+        'gc.auto=0',
+        'maintenance.auto=false',
+        ...(cfg.insecureSkipTLSVerify ? ['http.sslVerify=false'] : [])
+      ]
+      const args = ['clone', '-q', '--bare', ...config.flatMap((c) => ['-c', c])]
+      if (cfg.blobless) args.push('--filter=blob:none')
+      const cloned = await gitTry([...args, '--', repoURL, repoDir], { credentials })
+      if (cloned.code !== 0) {
+        fs.rmSync(repoDir, { recursive: true, force: true })
+        throw cannotFetch(cloned.stderr)
+      }
+    } else {
+      if (cfg.insecureSkipTLSVerify)
+        await git(['config', 'http.sslVerify', 'false'], { cwd: repoDir })
+      await git(['config', 'user.name', author.name], { cwd: repoDir })
+      await git(['config', 'user.email', author.email], { cwd: repoDir })
+      const fetchArgs = [
+        ...NO_AUTO_MAINTENANCE,
+        'fetch',
+        '-q',
+        '--tags',
+        '--prune',
+        '--no-recurse-submodules'
+      ]
+      if (cfg.blobless) fetchArgs.push('--filter=blob:none')
+      const fetched = await gitTry([...fetchArgs, 'origin'], { cwd: repoDir, credentials })
+      if (fetched.code !== 0) throw cannotFetch(fetched.stderr)
+      await gitTry(['worktree', 'prune'], { cwd: repoDir })
     }
-    await gitTry(['worktree', 'prune'], { cwd: repoDir })
+    if (cfg.author?.signingKey) await importSigningKey(repoDir, cfg.author.signingKey)
 
+    // What each checkout starts from: the ref and (looked up below, in one go) its commit.
     let defBranch: string | undefined
-    const commits: Record<string, string> = {}
+    const targets: Array<{ branch?: string; rev: string }> = []
     for (const [i, co] of cfg.checkout.entries()) {
       const field = `checkout[${i}]`
-      const dest = dests[i]
-      await clearDestination(repoDir, dest, `${field}.path`)
-      fs.mkdirSync(path.dirname(dest), { recursive: true })
-      const sparse = co.sparse ? sparsePaths(co.sparse, `${field}.sparse`) : undefined
-      const noCheckout = sparse ? ['--no-checkout'] : []
-      let orphan = false
-
-      if (co.commit) {
-        if (!(await refExists(repoDir, co.commit))) {
-          const res = await gitTry(['fetch', '-q', 'origin', co.commit], {
-            cwd: repoDir,
-            credentials
-          })
-          if (res.code !== 0 || !(await refExists(repoDir, co.commit)))
-            throw new ConfigFieldError(
-              `${field}.commit`,
-              `commit '${co.commit}' was not found in ${repoURL}`
-            )
-        }
-        await git(
-          ['worktree', 'add', '-q', ...noCheckout, '--detach', dest, `${co.commit}^{commit}`],
-          { cwd: repoDir }
-        )
-      } else if (co.tag) {
-        if (!(await refExists(repoDir, `refs/tags/${co.tag}`)))
-          throw new ConfigFieldError(`${field}.tag`, `tag '${co.tag}' was not found in ${repoURL}`)
-        await git(
-          [
-            'worktree',
-            'add',
-            '-q',
-            ...noCheckout,
-            '--detach',
-            dest,
-            `refs/tags/${co.tag}^{commit}`
-          ],
-          {
-            cwd: repoDir
-          }
-        )
-      } else {
+      if (co.commit) targets.push({ rev: co.commit })
+      else if (co.tag) targets.push({ rev: `refs/tags/${co.tag}` })
+      else {
         let branch = co.branch || undefined
         if (!branch) {
+          if (defBranch === undefined && fresh) {
+            // The clone's HEAD is the remote's; trust it when that branch came along.
+            const cloned = clonedDefaultBranch(repoDir)
+            if (cloned && (await resolveCommits(repoDir, [`refs/remotes/origin/${cloned}`]))[0])
+              defBranch = cloned
+          }
           defBranch ??= await defaultBranch(repoDir, credentials)
           if (!defBranch)
             throw new ConfigFieldError(
@@ -207,15 +230,66 @@ export const gitClone: StepDefinition<GitCloneConfig> = {
             )
           branch = defBranch
         }
-        await assertRefName('branch', branch, `${field}.branch`)
-        const remoteRef = `refs/remotes/origin/${branch}`
-        if (await refExists(repoDir, remoteRef)) {
-          await git(['worktree', 'add', '-q', ...noCheckout, '-B', branch, dest, remoteRef], {
-            cwd: repoDir
+        assertRefName('branch', branch, `${field}.branch`)
+        targets.push({ branch, rev: `refs/remotes/origin/${branch}` })
+      }
+    }
+    const resolved = await resolveCommits(
+      repoDir,
+      targets.map((t) => t.rev)
+    )
+
+    const commits: Record<string, string> = {}
+    for (const [i, co] of cfg.checkout.entries()) {
+      const field = `checkout[${i}]`
+      const dest = dests[i]
+      await clearDestination(repoDir, dest, `${field}.path`)
+      fs.mkdirSync(path.dirname(dest), { recursive: true })
+      const sparse = co.sparse ? sparsePaths(co.sparse, `${field}.sparse`) : undefined
+      const noCheckout = sparse ? ['--no-checkout'] : []
+      let sha = resolved[i]
+      let orphan = false
+
+      if (co.commit) {
+        if (!sha) {
+          const res = await gitTry([...NO_AUTO_MAINTENANCE, 'fetch', '-q', 'origin', co.commit], {
+            cwd: repoDir,
+            credentials
           })
-          await gitTry(['branch', '-q', `--set-upstream-to=origin/${branch}`, branch], {
-            cwd: repoDir
-          })
+          if (res.code === 0) sha = (await resolveCommits(repoDir, [co.commit]))[0]
+          if (!sha)
+            throw new ConfigFieldError(
+              `${field}.commit`,
+              `commit '${co.commit}' was not found in ${repoURL}`
+            )
+        }
+        await git(['worktree', 'add', '-q', ...noCheckout, '--detach', dest, sha], {
+          cwd: repoDir
+        })
+      } else if (co.tag) {
+        if (!sha)
+          throw new ConfigFieldError(`${field}.tag`, `tag '${co.tag}' was not found in ${repoURL}`)
+        await git(['worktree', 'add', '-q', ...noCheckout, '--detach', dest, sha], {
+          cwd: repoDir
+        })
+      } else {
+        const branch = targets[i].branch as string
+        if (sha) {
+          // --track: the local branch follows origin/<branch>, as `branch --set-upstream-to` would.
+          await git(
+            [
+              'worktree',
+              'add',
+              '-q',
+              ...noCheckout,
+              '--track',
+              '-B',
+              branch,
+              dest,
+              `refs/remotes/origin/${branch}`
+            ],
+            { cwd: repoDir }
+          )
         } else if (co.create) {
           orphan = true
           await addOrphanWorktree(repoDir, dest, branch)
@@ -242,10 +316,9 @@ export const gitClone: StepDefinition<GitCloneConfig> = {
             `cannot update submodules of ${repoURL}: ${trimOutput(redact(res.stderr))}`
           )
       }
-      const head = await gitTry(['rev-parse', '-q', '--verify', 'HEAD'], { cwd: dest })
-      commits[co.as || co.path] = head.code === 0 ? head.stdout.trim() : ''
+      commits[co.as || co.path] = orphan ? '' : (sha ?? '')
       ctx.logger.info(
-        `Checked out ${co.commit ?? (co.tag ? `tag ${co.tag}` : `branch ${co.branch || defBranch}`)}` +
+        `Checked out ${co.commit ?? (co.tag ? `tag ${co.tag}` : `branch ${targets[i].branch}`)}` +
           `${orphan ? ' (new orphan branch)' : ''} into ${co.path}`
       )
     }
@@ -261,7 +334,7 @@ async function addOrphanWorktree(repoDir: string, dest: string, branch: string):
     ['commit-tree', '--no-gpg-sign', emptyTree, '-m', 'waybill: orphan anchor'],
     {
       cwd: repoDir,
-      env: { ...identityEnv(DEFAULT_AUTHOR), ...(await gnupgEnv(repoDir)) }
+      env: { ...identityEnv(DEFAULT_AUTHOR), ...gnupgEnvFor(repoDir) }
     }
   )
   await gitTry(['branch', '-D', branch], { cwd: repoDir })

@@ -1,11 +1,11 @@
 import { z } from 'zod'
-import { git, gitTry } from '../../../git/git.js'
+import { git, gitTry, NO_AUTO_MAINTENANCE } from '../../../git/git.js'
 import type { StepContext, StepDefinition, StepResult } from '../../types.js'
 import { parseOrThrow } from '../../../util/zod.js'
 import { WaybillError, trimOutput } from '../../../util/errors.js'
 import { redact } from '../../../util/logger.js'
-import { authorSchema, configuredAuthor, headCommit, identityEnv, worktreeAt } from './common.js'
-import { gnupgEnv } from './signing.js'
+import { authorSchema, identityEnv, inspectWorktree, repoSettings } from './common.js'
+import { gnupgEnvFor } from './signing.js'
 
 const schema = z.strictObject({
   path: z.string().min(1),
@@ -18,30 +18,36 @@ export type GitCommitConfig = z.infer<typeof schema>
 /**
  * Commits every change in the working tree. With nothing to commit it succeeds and outputs the
  * existing HEAD, so that re-running a promotion is harmless.
+ *
+ * git processes on the usual path: rev-parse (worktree, HEAD), config (author), add, commit,
+ * rev-parse (the new commit). "Nothing to commit" is read from the commit's own failure, checked
+ * with `diff --cached --quiet` only then; background maintenance is not started.
  */
 export const gitCommit: StepDefinition<GitCommitConfig> = {
   name: 'git-commit',
   parse: (config) => parseOrThrow(schema, config, 'config'),
   async run(cfg, ctx: StepContext): Promise<StepResult> {
-    const dir = await worktreeAt(ctx, cfg.path)
+    const wt = await inspectWorktree(ctx, cfg.path)
+    const dir = wt.dir
+    const author = cfg.author ?? (await repoSettings(dir)).author
     await git(['add', '-A', '.'], { cwd: dir })
-    const diff = await gitTry(['diff', '--cached', '--quiet'], { cwd: dir })
-    const head = await headCommit(dir)
-    if (diff.code === 0 && head) {
-      ctx.logger.info(`Nothing to commit in ${cfg.path}; HEAD is ${head}`)
-      return { status: 'Succeeded', outputs: { commit: head } }
-    }
-    const author = cfg.author ?? (await configuredAuthor(dir))
-    const env = { ...identityEnv(author), ...(await gnupgEnv(dir)) }
-    const args = ['commit', '-q', '--allow-empty', '--no-verify', '-F', '-']
+    const env = { ...identityEnv(author), ...gnupgEnvFor(wt.commonDir) }
+    // On an unborn branch an empty commit is still made (the branch must exist to be pushed).
+    const args = [...NO_AUTO_MAINTENANCE, 'commit', '-q', '--no-verify', '-F', '-']
+    if (!wt.head) args.push('--allow-empty')
     if (cfg.author?.signingKey)
       ctx.logger.warn('git-commit author.signingKey is deprecated and ignored: set it on git-clone')
     // A registered secret (token) pasted into a message is never committed.
     const res = await gitTry(args, { cwd: dir, env, input: redact(cfg.message) })
-    if (res.code !== 0)
+    if (res.code !== 0) {
+      if (wt.head && (await gitTry(['diff', '--cached', '--quiet'], { cwd: dir })).code === 0) {
+        ctx.logger.info(`Nothing to commit in ${cfg.path}; HEAD is ${wt.head}`)
+        return { status: 'Succeeded', outputs: { commit: wt.head } }
+      }
       throw new WaybillError(
         `git commit in ${cfg.path} failed: ${trimOutput(redact(res.stderr || res.stdout))}`
       )
+    }
     const commit = await git(['rev-parse', 'HEAD'], { cwd: dir })
     ctx.logger.info(`Committed ${commit} in ${cfg.path}`)
     return { status: 'Succeeded', outputs: { commit } }

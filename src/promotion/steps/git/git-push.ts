@@ -8,18 +8,19 @@ import { assertProviderSupported, commitUrlFor } from '../../../integrations/rep
 import {
   assertRefName,
   backoffDelay,
-  configuredAuthor,
   currentBranch,
   fetchBranch,
   generatedBranch,
+  inspectWorktree,
   providerSchema,
   rebaseOnto,
   remoteOf,
+  repoSettings,
   sleep,
   withLock,
-  worktreeAt
+  type Worktree
 } from './common.js'
-import { gnupgEnv } from './signing.js'
+import { gnupgEnvFor } from './signing.js'
 
 const schema = z
   .strictObject({
@@ -59,24 +60,28 @@ const schema = z
   })
 export type GitPushConfig = z.infer<typeof schema>
 
-/** The branch a push targets: generated, explicit, or the one checked out. */
+/**
+ * The branch a push targets: generated, explicit, or the one checked out (`current`, when the
+ * caller already knows it; otherwise it is looked up in `dir`).
+ */
 export async function pushTargetBranch(
   cfg: { targetBranch?: string | null; generateTargetBranch?: boolean | null },
   dir: string,
-  ctx: StepContext
+  ctx: StepContext,
+  current?: Pick<Worktree, 'branch'>
 ): Promise<string> {
   if (cfg.generateTargetBranch) return generatedBranch(ctx.promotion)
   if (cfg.targetBranch) {
-    await assertRefName('branch', cfg.targetBranch, 'targetBranch')
+    assertRefName('branch', cfg.targetBranch, 'targetBranch')
     return cfg.targetBranch
   }
-  const current = await currentBranch(dir)
-  if (!current)
+  const branch = current ? current.branch : await currentBranch(dir)
+  if (!branch)
     throw new WaybillError(
       'git-push: HEAD is detached, so there is no current branch to push to',
       "set 'targetBranch' or 'generateTargetBranch: true'"
     )
-  return current
+  return branch
 }
 
 const RETRYABLE =
@@ -95,11 +100,14 @@ export const gitPush: StepDefinition<GitPushConfig> = {
     return cfg
   },
   async run(cfg, ctx: StepContext): Promise<StepResult> {
-    const dir = await worktreeAt(ctx, cfg.path)
-    const { url, credentials } = await remoteOf(ctx, dir)
+    // git processes on the usual path: rev-parse (worktree, HEAD, branch), config (origin), push.
+    const wt = await inspectWorktree(ctx, cfg.path)
+    const dir = wt.dir
+    const settings = await repoSettings(dir)
+    const { url, credentials } = await remoteOf(ctx, dir, settings)
 
     if (cfg.tag) {
-      await assertRefName('tag', cfg.tag, 'tag')
+      assertRefName('tag', cfg.tag, 'tag')
       const res = await gitTry(
         ['push', '--porcelain', 'origin', `refs/tags/${cfg.tag}:refs/tags/${cfg.tag}`],
         {
@@ -127,14 +135,16 @@ export const gitPush: StepDefinition<GitPushConfig> = {
       }
     }
 
-    const branch = await pushTargetBranch(cfg, dir, ctx)
+    const branch = await pushTargetBranch(cfg, dir, ctx, wt)
     // Kargo force-pushes generated branches: they belong to one promotion.
     const force = cfg.force || !!cfg.generateTargetBranch
     const commit = await withLock(`${url}#${branch}`, async () => {
+      // HEAD as inspected; re-read after a rebase moved it.
+      let head = wt.head
       for (let attempt = 0; ; attempt++) {
         const spec = `${force ? '+' : ''}HEAD:refs/heads/${branch}`
         const res = await gitTry(['push', '--porcelain', 'origin', spec], { cwd: dir, credentials })
-        if (res.code === 0) return git(['rev-parse', 'HEAD'], { cwd: dir })
+        if (res.code === 0) return head ?? git(['rev-parse', 'HEAD'], { cwd: dir })
         const out = `${res.stdout}\n${res.stderr}`
         if (!RETRYABLE.test(out) || force)
           throw new WaybillError(
@@ -151,15 +161,15 @@ export const gitPush: StepDefinition<GitPushConfig> = {
         )
         await sleep(delay, ctx.signal)
         if (await fetchBranch(dir, branch, credentials)) {
-          const author = await configuredAuthor(dir)
           await rebaseOnto(
             dir,
             `refs/remotes/origin/${branch}`,
             branch,
             url,
-            author,
-            await gnupgEnv(dir)
+            settings.author,
+            gnupgEnvFor(wt.commonDir)
           )
+          head = undefined
         }
       }
     })

@@ -4,8 +4,8 @@ import type { StepContext, StepDefinition, StepResult } from '../../types.js'
 import { parseOrThrow } from '../../../util/zod.js'
 import { WaybillError, trimOutput } from '../../../util/errors.js'
 import { redact } from '../../../util/logger.js'
-import { assertRefName, configuredAuthor, identityEnv, worktreeAt } from './common.js'
-import { gnupgEnv } from './signing.js'
+import { assertRefName, identityEnv, inspectWorktree, repoSettings } from './common.js'
+import { gnupgEnvFor } from './signing.js'
 
 const schema = z.strictObject({
   path: z.string().min(1),
@@ -20,9 +20,10 @@ export const gitTag: StepDefinition<GitTagConfig> = {
   name: 'git-tag',
   parse: (config) => parseOrThrow(schema, config, 'config'),
   async run(cfg, ctx: StepContext): Promise<StepResult> {
-    const dir = await worktreeAt(ctx, cfg.path)
-    await assertRefName('tag', cfg.tag, 'tag')
-    const env = { ...identityEnv(await configuredAuthor(dir)), ...(await gnupgEnv(dir)) }
+    const wt = await inspectWorktree(ctx, cfg.path)
+    const dir = wt.dir
+    assertRefName('tag', cfg.tag, 'tag')
+    const env = { ...identityEnv((await repoSettings(dir)).author), ...gnupgEnvFor(wt.commonDir) }
     const args = ['tag', '-a', '-F', '-']
     if (cfg.force) args.push('-f')
     args.push('--', cfg.tag)

@@ -42,6 +42,11 @@ export async function gnupgEnv(dir: string): Promise<NodeJS.ProcessEnv> {
     cwd: dir
   })
   if (res.code !== 0) return {}
-  const home = path.join(res.stdout.trim(), GNUPG_DIR)
+  return gnupgEnvFor(res.stdout.trim())
+}
+
+/** GNUPGHOME for a repository whose common directory is known (no git process). */
+export function gnupgEnvFor(commonDir: string): NodeJS.ProcessEnv {
+  const home = path.join(commonDir, GNUPG_DIR)
   return fs.existsSync(home) ? { GNUPGHOME: home } : {}
 }
