@@ -230,6 +230,9 @@ export class World {
     extra: Partial<CommandContext> = {}
   ): Promise<RunResult> {
     const logger = new MemoryLogger()
+    // Each run happens a second after the last: freight from different runs never shares a
+    // discoveredAt, so "newest" is decided by time as it is in real life, not by ID.
+    this.nowMs += 1000
     const command = commands[name]
     if (!command) throw new Error(`no command ${name}`)
     gitIn(configRepo.work, 'pull', '-q', '--rebase', 'origin', 'main')
