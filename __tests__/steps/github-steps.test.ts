@@ -16,6 +16,8 @@ import {
   githubPush
 } from '../../src/promotion/steps/git/index.js'
 import { pushBackoff } from '../../src/promotion/steps/git/common.js'
+import { manifestSummary } from '../../src/promotion/steps/git/changed-manifests.js'
+import { stepRegistry } from '../../src/promotion/steps/index.js'
 import type { StepContext, StepDefinition, StepResult } from '../../src/promotion/types.js'
 import type { Services } from '../../src/services.js'
 
@@ -173,6 +175,121 @@ describe('git-open-pr, git-wait-for-pr, git-merge-pr', () => {
     const second = await run(gitOpenPR, cfg, ctx)
     expect(second.outputs).toEqual(first.outputs)
     expect(fake.pulls.filter((p) => p.repo === `acme/${repo.name}`)).toHaveLength(1)
+  })
+
+  it('summarises the manifests a rendered change adds, modifies and deletes', async () => {
+    const deployment = (tag: string) =>
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: app}',
+        'spec:',
+        '  selector: {matchLabels: {app: app}}',
+        '  template:',
+        '    metadata: {labels: {app: app}}',
+        '    spec:',
+        '      containers:',
+        `      - {name: app, image: 'ghcr.io/example/app:${tag}'}`,
+        ''
+      ].join('\n')
+    const kustomization = (resources: string[]) =>
+      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${resources.map((r) => `- ${r}`).join('\n')}\n`
+    const repo = newRepo({
+      'base/kustomization.yaml': kustomization(['deployment.yaml', 'service.yaml', 'legacy.yaml']),
+      'base/deployment.yaml': deployment('1.0.0'),
+      'base/service.yaml':
+        'apiVersion: v1\nkind: Service\nmetadata: {name: app}\nspec:\n  ports: [{port: 80}]\n',
+      'base/legacy.yaml':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: legacy}\ndata: {a: b}\n',
+      'env/dev/kustomization.yaml':
+        'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../../base\nnamespace: dev\n'
+    })
+    const step = (name: string) => {
+      const s = stepRegistry.get(name)
+      if (!s) throw new Error(`no step ${name}`)
+      return s
+    }
+    const clone = {
+      repoURL: repo.url,
+      checkout: [
+        { branch: 'main', path: 'src' },
+        { branch: 'stage/dev', create: true, path: 'out' }
+      ]
+    }
+    // The stage branch holds the manifests rendered from the first state, plus a README.
+    const first = ctxFor({ promotion: 'render.1' })
+    await run(gitClone, clone, first)
+    await run(step('kustomize-build'), { path: 'src/env/dev', outPath: 'out' }, first)
+    fs.writeFileSync(path.join(first.workDir, 'out/README.md'), 'rendered\n')
+    await run(gitCommit, { path: 'out', message: 'render 1.0.0' }, first)
+    await run(gitPush, { path: 'out' }, first)
+
+    // main drops the legacy ConfigMap and adds another; the promotion sets a new image.
+    commitAndPush(
+      repo.work,
+      {
+        'base/kustomization.yaml': kustomization([
+          'deployment.yaml',
+          'service.yaml',
+          'config.yaml'
+        ]),
+        'base/config.yaml':
+          'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config}\ndata: {x: y}\n'
+      },
+      'swap config maps'
+    )
+    const freight = testFreight({ alias: 'rendered-fox' })
+    const ctx = ctxFor({ promotion: 'render.2', targetFreight: freight, freight: [freight] })
+    await run(gitClone, clone, ctx)
+    await run(
+      step('kustomize-set-image'),
+      { path: 'src/env/dev', images: [{ image: 'ghcr.io/example/app', tag: '2.0.0' }] },
+      ctx
+    )
+    await run(step('git-clear'), { path: 'out' }, ctx)
+    await run(step('kustomize-build'), { path: 'src/env/dev', outPath: 'out' }, ctx)
+    await run(gitCommit, { path: 'out', message: 'render 2.0.0' }, ctx)
+    const pushed = await run(gitPush, { path: 'out', generateTargetBranch: true }, ctx)
+    const opened = await run(
+      gitOpenPR,
+      { repoURL: repo.url, sourceBranch: pushed.outputs?.branch, targetBranch: 'stage/dev' },
+      ctx
+    )
+    const body =
+      fake.pull((opened.outputs?.pr as { id: number }).id, `acme/${repo.name}`).body ?? ''
+    // The freight list is still there, then the manifests, grouped.
+    expect(body).toContain('rendered-fox')
+    const section = body.slice(body.indexOf('### Changed manifests'))
+    expect(section.split('\n').slice(0, 12)).toEqual([
+      '### Changed manifests (1 added, 1 modified, 1 deleted; 1 other files)',
+      '',
+      '**Added**',
+      '- `ConfigMap/app-config in dev` — `dev-configmap-app-config.yaml`',
+      '',
+      '**Modified**',
+      '- `Deployment/app in dev` — `dev-deployment-app.yaml`',
+      '',
+      '**Deleted**',
+      '- `ConfigMap/legacy in dev` — `dev-configmap-legacy.yaml`'
+    ])
+    // Unchanged manifests are not listed.
+    expect(section).not.toContain('Service/app')
+  })
+
+  it('bounds the manifest summary', () => {
+    const files = Array.from({ length: 100 }, (_, i) => ({
+      change: (i < 70 ? 'added' : 'deleted') as 'added' | 'deleted',
+      path: `out/cm-${String(i).padStart(3, '0')}.yaml`,
+      resources: [`ConfigMap/cm-${i}`, ...(i === 0 ? ['Secret/a', 'Secret/b', 'Secret/c'] : [])]
+    }))
+    files.push({ change: 'added', path: 'notes.txt', resources: [] } as never)
+    const lines = manifestSummary(files, 20)
+    expect(lines[1]).toBe('### Changed manifests (70 added, 30 deleted; 1 other files)')
+    expect(lines).toContain('- `ConfigMap/cm-0` and 3 more — `out/cm-000.yaml`')
+    expect(lines).toContain('- … and 50 more added')
+    expect(lines).toContain('- … and 30 more deleted')
+    expect(lines.filter((l) => l.startsWith('- `'))).toHaveLength(20)
+    expect(manifestSummary([{ change: 'modified', path: 'README.md', resources: [] }])).toEqual([])
   })
 
   it('waits: open → Running, merged → Succeeded with the merge commit, and the merged PR is reused', async () => {

@@ -169,6 +169,31 @@ export async function configuredAuthor(dir: string): Promise<{ name: string; ema
   return (await repoSettings(dir)).author
 }
 
+/**
+ * Resolves revisions to commit IDs with one `git cat-file --batch-check`; a revision that does
+ * not name a commit (missing, ambiguous, not a commit) maps to undefined.
+ */
+export async function resolveCommits(
+  repoDir: string,
+  revs: readonly string[]
+): Promise<Array<string | undefined>> {
+  // One revision per line: anything with whitespace cannot be a revision we look up.
+  const ask = revs.map((r) => (/\s/.test(r) ? '' : r))
+  const queried = ask.filter(Boolean)
+  if (!queried.length) return revs.map(() => undefined)
+  const res = await gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], {
+    cwd: repoDir,
+    input: queried.map((r) => `${r}^{commit}\n`).join('')
+  })
+  const answers = res.stdout.split('\n')
+  let next = 0
+  return ask.map((r) => {
+    if (!r) return undefined
+    const m = /^([0-9a-f]{40,64}) commit$/.exec(answers[next++] ?? '')
+    return m?.[1]
+  })
+}
+
 /** Environment that pins author and committer identity for git commands that create commits. */
 export function identityEnv(a: { name: string; email: string }): NodeJS.ProcessEnv {
   return {

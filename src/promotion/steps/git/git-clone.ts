@@ -13,6 +13,7 @@ import {
   DEFAULT_AUTHOR,
   assertRefName,
   authorSchema,
+  resolveCommits,
   identityEnv,
   repoUrlSchema
 } from './common.js'
@@ -68,31 +69,6 @@ function sparsePaths(paths: string[], field: string): string[] {
     if (/[*?[\]\\!]/.test(clean))
       throw new ConfigFieldError(`${field}[${i}]`, `'${p}': glob patterns are not supported`)
     return clean
-  })
-}
-
-/**
- * Resolves revisions to commit IDs with one `git cat-file --batch-check`; a revision that does
- * not name a commit (missing, ambiguous, not a commit) maps to undefined.
- */
-async function resolveCommits(
-  repoDir: string,
-  revs: readonly string[]
-): Promise<Array<string | undefined>> {
-  // One revision per line: anything with whitespace cannot be a revision we look up.
-  const ask = revs.map((r) => (/\s/.test(r) ? '' : r))
-  const queried = ask.filter(Boolean)
-  if (!queried.length) return revs.map(() => undefined)
-  const res = await gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], {
-    cwd: repoDir,
-    input: queried.map((r) => `${r}^{commit}\n`).join('')
-  })
-  const answers = res.stdout.split('\n')
-  let next = 0
-  return ask.map((r) => {
-    if (!r) return undefined
-    const m = /^([0-9a-f]{40,64}) commit$/.exec(answers[next++] ?? '')
-    return m?.[1]
   })
 }
 

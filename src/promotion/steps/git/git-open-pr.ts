@@ -14,7 +14,10 @@ import {
   githubClient,
   githubError
 } from '../../../integrations/github.js'
+import { credentialsForUrl } from '../../../services.js'
 import { providerSchema, repoUrlSchema } from './common.js'
+import { repoStoreDir } from './git-clone.js'
+import { changedFiles, manifestSummary } from './changed-manifests.js'
 
 const schema = z.strictObject({
   repoURL: repoUrlSchema,
@@ -47,8 +50,15 @@ function freightLines(f: Freight): string[] {
   return lines
 }
 
-/** The generated PR body: the freight being promoted and the commits the PR brings. */
-export function pullRequestBody(ctx: StepContext, subjects: string[]): string {
+/**
+ * The generated PR body: the freight being promoted, the commits the PR brings and, for rendered
+ * configs, the manifests it adds, modifies and deletes (`manifests`: from manifestSummary).
+ */
+export function pullRequestBody(
+  ctx: StepContext,
+  subjects: string[],
+  manifests: string[] = []
+): string {
   const target = ctx.targetFreight
   const others = ctx.freight.filter((f) => f.name !== target.name)
   const out = [
@@ -65,6 +75,7 @@ export function pullRequestBody(ctx: StepContext, subjects: string[]): string {
     for (const s of subjects.slice(-50)) out.push(`- ${s}`)
     if (subjects.length > 50) out.push(`- … and ${subjects.length - 50} earlier commits`)
   }
+  out.push(...manifests)
   return redact(out.join('\n'))
 }
 
@@ -91,7 +102,8 @@ export const gitOpenPR: StepDefinition<GitOpenPRConfig> = {
           `sourceBranch '${cfg.sourceBranch}' does not exist in ${where}`,
           'push it first (git-push) or check the branch name'
         )
-      if (!(await getBranchHead(gh, repo, cfg.targetBranch)))
+      const targetHead = await getBranchHead(gh, repo, cfg.targetBranch)
+      if (!targetHead)
         throw new WaybillError(`targetBranch '${cfg.targetBranch}' does not exist in ${where}`)
       const existing = await findPullRequest(gh, repo, {
         head: cfg.sourceBranch,
@@ -113,6 +125,15 @@ export const gitOpenPR: StepDefinition<GitOpenPRConfig> = {
         const subjects = cfg.description
           ? []
           : await commitSubjects(gh, repo, cfg.targetBranch, cfg.sourceBranch)
+        // Rendered configs: what the PR changes, from the clone git-clone made of this repository.
+        const files = cfg.description
+          ? undefined
+          : await changedFiles(
+              repoStoreDir(ctx.workDir, cfg.repoURL),
+              { branch: cfg.targetBranch, sha: targetHead },
+              { branch: cfg.sourceBranch, sha: sourceHead },
+              credentialsForUrl(ctx.services, cfg.repoURL)
+            )
         const aliases =
           ctx.freight.length > 1
             ? ctx.freight.map((f) => f.alias).join(', ')
@@ -121,7 +142,9 @@ export const gitOpenPR: StepDefinition<GitOpenPRConfig> = {
           head: cfg.sourceBranch,
           base: cfg.targetBranch,
           title: redact(cfg.title ?? `Promote ${aliases} to ${ctx.stage}`),
-          body: cfg.description ? redact(cfg.description) : pullRequestBody(ctx, subjects)
+          body: cfg.description
+            ? redact(cfg.description)
+            : pullRequestBody(ctx, subjects, manifestSummary(files ?? []))
         })
         number = pr.number
         url = pr.html_url
