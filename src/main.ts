@@ -9,7 +9,9 @@ import type { Annotation, Logger } from './util/logger.js'
 import { redact, registerSecret } from './util/logger.js'
 import { errorMessage } from './util/errors.js'
 import { servicesFromFlags } from './cli.js'
-import { routeEvent } from './events.js'
+import { promotionWaitingOn, routeEvent } from './events.js'
+import { annotateProblems, loadProject } from './config/index.js'
+import { openStateStore } from './state/open.js'
 
 function toProps(w?: Annotation): core.AnnotationProperties | undefined {
   if (!w) return undefined
@@ -47,8 +49,26 @@ function readEvent(): unknown {
   return JSON.parse(fs.readFileSync(p, 'utf8'))
 }
 
+/**
+ * A command that failed on the config: annotate each error at its file and line (the thrown
+ * message only lists them), so the pull request or the run page points at the YAML.
+ */
+async function annotateConfigErrors(ctx: CommandContext): Promise<void> {
+  try {
+    const { problems } = await loadProject(ctx.repoDir, ctx.configDir)
+    annotateProblems(
+      problems.filter((p) => p.severity === 'error'),
+      ctx.logger,
+      ['error']
+    )
+  } catch {
+    // The config cannot even be read: the error message says why.
+  }
+}
+
 export async function run(): Promise<void> {
   const logger = new ActionLogger()
+  let ctx: CommandContext | undefined
   try {
     const input = (name: string) => core.getInput(name)
     for (const secretInput of ['token', 'argocd-token', 'registry-credentials', 'secrets']) {
@@ -82,7 +102,7 @@ export async function run(): Promise<void> {
       process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID
         ? `${serverUrl}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`
         : undefined
-    const ctx: CommandContext = {
+    ctx = {
       repoDir: path.resolve(workspace, input('repo-dir') || '.'),
       configDir: input('config') || '.waybill',
       stateBranch: input('state-branch') || 'waybill/state',
@@ -117,6 +137,20 @@ export async function run(): Promise<void> {
       core.setOutput('command', 'none')
       return
     }
+    if (route.pullRequest?.url) {
+      // Cheap for the common case (a pull request that is not a promotion's): one read of the
+      // state, nothing discovered, promoted or committed.
+      const state = await openStateStore(ctx).read()
+      const waiting = promotionWaitingOn(state.promotions, route.pullRequest)
+      if (!waiting) {
+        logger.notice(
+          `no promotion waits on pull request #${route.pullRequest.number}: nothing to do`
+        )
+        core.setOutput('command', 'none')
+        return
+      }
+      logger.info(`${waiting} waits on pull request #${route.pullRequest.number}`)
+    }
     const command = commands[route.command]
     if (!command) throw new Error(`unknown command '${route.command}' (input 'command')`)
     logger.info(`waybill ${route.command}${route.reason ? ` (${route.reason})` : ''}`)
@@ -128,6 +162,7 @@ export async function run(): Promise<void> {
     }
     if (result.exitCode !== 0) core.setFailed(`waybill ${route.command} failed`)
   } catch (err) {
+    if (ctx && /configuration error/.test(errorMessage(err))) await annotateConfigErrors(ctx)
     core.setFailed(redact(errorMessage(err)))
   }
 }
