@@ -1,3 +1,4 @@
+import { parseDuration } from '../../../util/duration.js'
 import fs from 'node:fs'
 import { z } from 'zod'
 import { gitTry, NO_AUTO_MAINTENANCE, type GitCredentials } from '../../../git/git.js'
@@ -25,21 +26,9 @@ export const durationSchema = z
   .string()
   .regex(/^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/, 'must be a duration such as 30s or 1m')
 
-const UNIT_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000
-}
-
+/** A validated duration (see durationSchema) in whole milliseconds. */
 export function durationMs(d: string): number {
-  let total = 0
-  for (const m of d.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
-    total += Number(m[1]) * UNIT_MS[m[2]]
-  return Math.round(total)
+  return Math.round(parseDuration(d))
 }
 
 /** A repository URL: https, http, ssh, SCP-style or file://. */
