@@ -7,6 +7,7 @@ import { publishStatusPage } from '../report/publish.js'
 import { loadProject, annotateProblems } from '../config/load.js'
 import { stageOrder } from '../config/graph.js'
 import { openStateStore } from '../state/open.js'
+import { evaluateHealthChecks } from '../promotion/health.js'
 import { shortId } from '../freight/id.js'
 import type { Freight } from '../freight/types.js'
 import type { PromotionPhase, State } from '../state/types.js'
@@ -183,7 +184,19 @@ export function formatStatus(status: StatusJson, state: State): string {
 async function status(ctx: CommandContext) {
   const { model, problems } = await loadProject(ctx.repoDir, ctx.configDir)
   annotateProblems(problems, ctx.logger, ['error', 'warning'])
-  const state = await openStateStore(ctx).snapshot()
+  const snapshot = await openStateStore(ctx).snapshot()
+  // Health is live: the state records it only while verification waits for it.
+  const state: State = { ...snapshot, stages: { ...snapshot.stages } }
+  for (const [name, st] of Object.entries(snapshot.stages))
+    if (st.healthChecks?.length)
+      state.stages[name] = {
+        ...st,
+        health: await evaluateHealthChecks(st.healthChecks, {
+          services: ctx.services,
+          logger: ctx.logger,
+          now: ctx.now
+        })
+      }
   const stages = stageOrder(model).map((name) => ({
     name,
     origins: [...new Set(model.stages.get(name)!.spec.requestedFreight.map((r) => r.origin.name))]
