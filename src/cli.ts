@@ -176,6 +176,8 @@ export async function runCli(
       services,
       actor: (values.actor as string | undefined) ?? env.GITHUB_ACTOR ?? safeUsername(),
       waitMs: Number(values.wait ?? 0) * 1000,
+      repository: (values.repository as string | undefined) ?? env.GITHUB_REPOSITORY,
+      deployments: Boolean(values.deployments),
       print: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
       now: () => new Date()
     }

@@ -113,6 +113,8 @@ export async function run(): Promise<void> {
       services,
       actor: process.env.GITHUB_ACTOR,
       runURL,
+      repository: process.env.GITHUB_REPOSITORY,
+      deployments: input('deployments') !== 'false',
       waitMs: Number(input('wait') || 0) * 1000,
       print: (text) => core.info(redact(text)),
       now: () => new Date()
@@ -154,7 +156,11 @@ export async function run(): Promise<void> {
     const command = commands[route.command]
     if (!command) throw new Error(`unknown command '${route.command}' (input 'command')`)
     logger.info(`waybill ${route.command}${route.reason ? ` (${route.reason})` : ''}`)
-    const result = await command.run(ctx, route.args)
+    const args = { ...route.args }
+    // The pipeline page follows every run that changes the state (input status-page).
+    if (route.command === 'reconcile' && input('status-page') !== 'false')
+      args['publish-page'] = true
+    const result = await command.run(ctx, args)
     core.setOutput('command', route.command)
     for (const [k, v] of Object.entries(result.outputs ?? {})) core.setOutput(k, redact(v))
     if (result.summary && process.env.GITHUB_STEP_SUMMARY) {
