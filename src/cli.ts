@@ -63,6 +63,11 @@ const COMMON_FLAGS = {
     type: 'string',
     description: 'Who is acting (default: env GITHUB_ACTOR or the local user)'
   },
+  repository: {
+    type: 'string',
+    description: 'owner/repo for GitHub Deployments (default: env GITHUB_REPOSITORY)'
+  },
+  deployments: { type: 'boolean', description: 'Record promotions as GitHub Deployments' },
   help: { type: 'boolean', description: 'Show help' }
 } as const satisfies Record<
   string,
