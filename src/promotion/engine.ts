@@ -11,7 +11,7 @@ import type {
   StepStatus
 } from '../state/types.js'
 import { errorMessage } from '../util/errors.js'
-import { redact, type Logger } from '../util/logger.js'
+import { redact, redactValue, type Logger } from '../util/logger.js'
 import { parseGoDuration, type ExprFunction } from './expressions/index.js'
 import {
   buildEnv,
@@ -102,6 +102,10 @@ export async function runPromotion(
   const result = (): PromotionRunResult => {
     promotion.healthChecks = healthChecks.length ? healthChecks : undefined
     if (promotion.message) promotion.message = redact(promotion.message)
+    // Step outputs are persisted in the state: a secret a step handed out (an echoed header, a
+    // yaml-update commitMessage holding a secret() value) is masked there. Later steps of this
+    // run already read the values they need.
+    if (promotion.state) promotion.state = redactValue(promotion.state)
     return { promotion, effects, healthChecks }
   }
   const finish = (phase: PromotionPhase, message?: string): PromotionRunResult => {

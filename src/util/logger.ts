@@ -30,6 +30,20 @@ export function redact(text: string): string {
   return out
 }
 
+/** redact() applied to every string inside a JSON-like value (keys included); returns a copy. */
+export function redactValue<T>(value: T): T {
+  if (secrets.size === 0) return value
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v)
+    if (Array.isArray(v)) return v.map(walk)
+    if (v && typeof v === 'object')
+      // fromEntries defines own properties: a '__proto__' key stays a key.
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [redact(k), walk(x)]))
+    return v
+  }
+  return walk(value) as T
+}
+
 export function registerSecret(secret: string | undefined): void {
   if (secret && secret.length >= 4) secrets.add(secret)
 }
