@@ -3,7 +3,7 @@ import path from 'node:path'
 import os from 'node:os'
 import { commands } from './commands/index.js'
 import type { CommandArgs, CommandContext } from './commands/context.js'
-import { ConsoleLogger } from './util/logger.js'
+import { ConsoleLogger, redact, registerSecret } from './util/logger.js'
 import { UsageError, errorMessage } from './util/errors.js'
 import { defaultServices, type Services } from './services.js'
 import { parseRegistryCredentials, parseSecrets } from './inputs.js'
@@ -133,7 +133,39 @@ export function servicesFromFlags(
   }
   if (env.WAYBILL_HELM) s.tools.helm = env.WAYBILL_HELM
   if (env.WAYBILL_KUSTOMIZE) s.tools.kustomize = env.WAYBILL_KUSTOMIZE.split(' ')
+  registerCredentials(s)
   return s
+}
+
+/**
+ * Masks every credential as soon as it is read, not when first used: a registry password or a
+ * secret() value can show up in output (an echoed response, an error) before the code that uses
+ * it runs. Basic auth headers and the string fields of JSON-object secrets are masked too.
+ */
+function registerCredentials(s: Services): void {
+  const basic = (user: string, password: string) =>
+    registerSecret(Buffer.from(`${user}:${password}`).toString('base64'))
+  registerSecret(s.github.token)
+  for (const { credentials: c } of s.gitCredentials) {
+    registerSecret(c.token)
+    if (c.token) basic(c.username ?? 'x-access-token', c.token)
+  }
+  for (const c of Object.values(s.registryCredentials)) {
+    registerSecret(c.password)
+    registerSecret(c.token)
+    if (c.password) basic(c.username ?? '', c.password)
+  }
+  for (const value of Object.values(s.secrets)) {
+    registerSecret(value)
+    try {
+      const parsed: unknown = JSON.parse(value)
+      if (parsed && typeof parsed === 'object')
+        for (const v of Object.values(parsed)) if (typeof v === 'string') registerSecret(v)
+    } catch {
+      // not JSON: the string itself
+    }
+  }
+  registerSecret(s.argocd?.token)
 }
 
 export async function runCli(
@@ -183,7 +215,10 @@ export async function runCli(
       waitMs: Number(values.wait ?? 0) * 1000,
       repository: (values.repository as string | undefined) ?? env.GITHUB_REPOSITORY,
       deployments: Boolean(values.deployments),
-      print: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
+      print: (text) => {
+        const out = redact(text)
+        process.stdout.write(out.endsWith('\n') ? out : out + '\n')
+      },
       now: () => new Date()
     }
     const args: CommandArgs = { ...(values as CommandArgs), _: positionals }
