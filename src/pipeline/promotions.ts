@@ -206,7 +206,9 @@ export function applyPromotionResult(
       startTime: now.toISOString(),
       finishTime: now.toISOString(),
       phase: 'Successful',
-      message: 'no verification configured'
+      message: stage.spec.verification?.analysisTemplates?.length
+        ? `skipped analysisTemplates (${stage.spec.verification.analysisTemplates.map((t) => t.name).join(', ')}): they need Argo Rollouts; use spec.verification.checks`
+        : 'no verification configured'
     })
     markCollectionVerified(draft, p.stage, collection, now)
   }
