@@ -18,12 +18,8 @@ export interface GitCall {
 export async function traceGit<T>(fn: () => Promise<T>): Promise<{ result: T; calls: GitCall[] }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-trace2-'))
   const file = path.join(dir, 'events.jsonl')
-  const saved = {
-    GIT_TRACE2_EVENT: process.env.GIT_TRACE2_EVENT,
-    GIT_TRACE2_EVENT_NESTING: process.env.GIT_TRACE2_EVENT_NESTING
-  }
+  const saved = { GIT_TRACE2_EVENT: process.env.GIT_TRACE2_EVENT }
   process.env.GIT_TRACE2_EVENT = file
-  process.env.GIT_TRACE2_EVENT_NESTING = '1'
   try {
     const result = await fn()
     return { result, calls: readCalls(file) }
