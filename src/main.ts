@@ -6,7 +6,7 @@ import path from 'node:path'
 import { commands } from './commands/index.js'
 import type { CommandContext } from './commands/context.js'
 import type { Annotation, Logger } from './util/logger.js'
-import { redact, registerSecret } from './util/logger.js'
+import { onSecret, redact, registerSecret } from './util/logger.js'
 import { errorMessage } from './util/errors.js'
 import { servicesFromFlags } from './cli.js'
 import { promotionWaitingOn, routeEvent } from './events.js'
@@ -39,7 +39,6 @@ export class ActionLogger implements Logger {
   }
   mask(secret: string): void {
     registerSecret(secret)
-    core.setSecret(secret)
   }
 }
 
@@ -68,6 +67,9 @@ async function annotateConfigErrors(ctx: CommandContext): Promise<void> {
 
 export async function run(): Promise<void> {
   const logger = new ActionLogger()
+  // Everything Waybill masks (tokens, registry passwords, secret() values, Basic headers) is
+  // masked by the runner too.
+  onSecret((secret) => core.setSecret(secret))
   let ctx: CommandContext | undefined
   try {
     const input = (name: string) => core.getInput(name)

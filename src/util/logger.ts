@@ -44,8 +44,21 @@ export function redactValue<T>(value: T): T {
   return walk(value) as T
 }
 
+const listeners: Array<(secret: string) => void> = []
+
 export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= 4) secrets.add(secret)
+  if (!secret || secret.length < 4 || secrets.has(secret)) return
+  secrets.add(secret)
+  for (const l of listeners) l(secret)
+}
+
+/**
+ * Tells `listener` about every secret registered from now on, and every one registered so far
+ * (the action passes core.setSecret, so the runner masks what Waybill masks).
+ */
+export function onSecret(listener: (secret: string) => void): void {
+  listeners.push(listener)
+  for (const s of secrets) listener(s)
 }
 
 /** Writes to stderr so that stdout stays clean for --json output. */
