@@ -63369,8 +63369,6 @@ var services = __nccwpck_require__(439);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/git/git.ts
 var git = __nccwpck_require__(308);
 // EXTERNAL MODULE: ./src/util/errors.ts
@@ -63639,7 +63637,6 @@ var state_draft = __nccwpck_require__(2306);
 
 
 
-
 const STATE_FILE = 'state.json';
 /** state.json larger than this is refused (a runaway writer, or not Waybill's file). */
 const DEFAULT_MAX_STATE_BYTES = 50 * 1024 * 1024;
@@ -63816,8 +63813,9 @@ class StateStore {
         return (0,git/* git */.$Y)(['rev-parse', '--verify', `${this.privateRef}^{commit}`], this.gitOpts());
     }
     async removeStaleLock() {
-        const gitDir = await (0,git/* git */.$Y)(['rev-parse', '--git-dir'], this.gitOpts());
-        const lock = __nccwpck_require__.ab + "main/" + this.options.repoDir + '/' + gitDir + '/' + this.privateRef + '.lock';
+        // --absolute-git-dir: a plain path with no path.resolve() for the bundler to mistake for an asset.
+        const gitDir = await (0,git/* git */.$Y)(['rev-parse', '--absolute-git-dir'], this.gitOpts());
+        const lock = `${gitDir}/${this.privateRef}.lock`;
         external_node_fs_default().rmSync(lock, { force: true });
     }
     async load(tip) {

@@ -1,5 +1,4 @@
 import fs from 'node:fs'
-import path from 'node:path'
 import { git, gitTry, type GitCredentials } from '../git/git.js'
 import { WaybillError, trimOutput } from '../util/errors.js'
 import { redact, type Logger } from '../util/logger.js'
@@ -280,8 +279,9 @@ export class StateStore {
   }
 
   private async removeStaleLock(): Promise<void> {
-    const gitDir = await git(['rev-parse', '--git-dir'], this.gitOpts())
-    const lock = path.resolve(this.options.repoDir, gitDir, `${this.privateRef}.lock`)
+    // --absolute-git-dir: a plain path with no path.resolve() for the bundler to mistake for an asset.
+    const gitDir = await git(['rev-parse', '--absolute-git-dir'], this.gitOpts())
+    const lock = `${gitDir}/${this.privateRef}.lock`
     fs.rmSync(lock, { force: true })
   }
 
