@@ -35,7 +35,7 @@ export async function publishStatusPage(
 ): Promise<boolean> {
   const s = store ?? openStateStore(ctx)
   const project = projectName(ctx)
-  await s.read()
+  await s.read({ cached: Boolean(store) })
   const tip = s.lastTip
   const current = tip
     ? await gitTry(['cat-file', 'blob', `${tip}:${STATUS_PAGE_FILE}`], { cwd: ctx.repoDir })
