@@ -54887,7 +54887,7 @@ function pageFingerprint(model, state) {
 async function publishStatusPage(ctx, model, store) {
     const s = store ?? (0,state_open/* openStateStore */.V)(ctx);
     const project = projectName(ctx);
-    await s.read();
+    await s.read({ cached: Boolean(store) });
     const tip = s.lastTip;
     const current = tip
         ? await (0,git/* gitTry */.W_)(['cat-file', 'blob', `${tip}:${STATUS_PAGE_FILE}`], { cwd: ctx.repoDir })
