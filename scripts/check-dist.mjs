@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Checks that the committed dist/ is what the sources build to: bundles src/index.ts with ncc
-// into a temporary directory (never into dist/) and compares every file. Exit 1 with the
+// Checks that the committed dist/ is what the sources build to: runs scripts/bundle.mjs into a
+// temporary directory (never into dist/) and compares every file. Exit 1 with the
 // differing files listed when dist/ is stale.
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -9,11 +9,9 @@ import path from 'node:path'
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-dist-'))
 try {
-  execFileSync(
-    'npx',
-    ['ncc', 'build', 'src/index.ts', '-o', out, '--license', 'licenses.txt', '-q'],
-    { stdio: ['ignore', 'ignore', 'inherit'] }
-  )
+  execFileSync('node', ['scripts/bundle.mjs', '--out', out], {
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
   const list = (dir) =>
     fs
       .readdirSync(dir, { recursive: true, withFileTypes: true })
