@@ -10,14 +10,28 @@ import {
 import { showFile } from '../support/git.js'
 
 /**
- * SIGKILL at random points: reconciles are killed (with their git children) after a random
- * delay, landing in discovery, state updates and each promotion step; the next run must recover.
+ * SIGKILL at random points: each reconcile is killed (with its git children) a random few
+ * milliseconds after it enters a randomly chosen phase — discovery, a state update, or one of
+ * the promotion steps — so the kills land everywhere however fast the machine is; the next run
+ * must recover.
  * Leases last 1 s (WAYBILL_LEASE_SECONDS) so a crashed run's promotion is resumed by the next.
- * Two pipelines run side by side (one per core); WAYBILL_SOAK=1 runs 4× more iterations.
+ * Two pipelines run side by side (one per core); WAYBILL_SOAK=1 runs 4× more iterations (100 by default: 50 per pipeline).
  */
 const SOAK = process.env.WAYBILL_SOAK === '1'
-const PER_PIPELINE = SOAK ? 200 : 40
+const PER_PIPELINE = SOAK ? 200 : 50
 const ENV = { WAYBILL_LEASE_SECONDS: '1' }
+
+/** Where a run may be killed: entering discovery, a state write, or a promotion step. */
+const KILL_POINTS = [
+  /Warehouse app/,
+  /debug: state: /,
+  /queued auto-promotion/,
+  /step task-1::step-1 \(/,
+  /step task-1::step-2 \(/,
+  /step task-1::step-3 \(/,
+  /step task-1::step-4 \(/,
+  /promotion: .* running/
+]
 
 /** Where the run was when it died, from the last thing it printed. */
 function phaseOf(stderr: string): string {
@@ -39,11 +53,11 @@ async function crashLoop(p: Pipeline, iterations: number, phases: Map<string, nu
   for (let i = 0; i < iterations; i++) {
     if (i % 7 === 0) p.appCommit(`crash-${i}`)
     const dir = clones[i % clones.length]
-    // Start-up takes ~0.6 s; a full run ~1.7 s (longer under load).
-    const delay = 1200 + Math.round(Math.random() * 2400)
+    const trigger = KILL_POINTS[Math.floor(Math.random() * KILL_POINTS.length)]
     const r = await runCli(['reconcile', '--force-discover', '--verbose', '--repo-dir', dir], {
       env: ENV,
-      killAfterMs: delay
+      killWhen: trigger,
+      killDelayMs: Math.round(Math.random() * 150)
     }).done
     if (r.signal === 'SIGKILL') {
       killed++

@@ -131,7 +131,14 @@ export interface CliRun {
  */
 export function runCli(
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; killAfterMs?: number; cwd?: string } = {}
+  opts: {
+    env?: NodeJS.ProcessEnv
+    killAfterMs?: number
+    /** SIGKILL as soon as stderr so far matches (then after `killDelayMs`). */
+    killWhen?: RegExp
+    killDelayMs?: number
+    cwd?: string
+  } = {}
 ): { pid: number; done: Promise<CliRun> } {
   const started = Date.now()
   const child = spawn('node', ['--import', 'tsx', CLI, ...args], {
@@ -149,16 +156,24 @@ export function runCli(
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
   let timer: NodeJS.Timeout | undefined
+  const kill = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+  let triggered = false
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString()
+    if (opts.killWhen && !triggered && opts.killWhen.test(stderr)) {
+      triggered = true
+      timer = setTimeout(kill, opts.killDelayMs ?? 0)
+    }
+  })
   if (opts.killAfterMs !== undefined) {
-    timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL')
-      } catch {
-        // already gone
-      }
-    }, opts.killAfterMs)
+    timer = setTimeout(kill, opts.killAfterMs)
   }
   const done = new Promise<CliRun>((resolve) =>
     child.on('close', (code, signal) => {
