@@ -5,7 +5,7 @@ import type { Freight } from '../../src/freight/types.js'
 import { emptyFreightStatus } from '../../src/freight/types.js'
 import type { StepContext } from '../../src/promotion/types.js'
 import type { Services } from '../../src/services.js'
-import { STATE_SCHEMA_VERSION, type State } from '../../src/state/types.js'
+import { emptyState } from '../../src/state/types.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 
 /** Services with nothing configured; tests override the parts they use. */
@@ -45,16 +45,7 @@ export function testFreight(overrides: Partial<Freight> = {}): Freight {
   }
 }
 
-export function emptyState(): State {
-  return {
-    schemaVersion: STATE_SCHEMA_VERSION,
-    warehouses: {},
-    freight: {},
-    stages: {},
-    promotions: {},
-    audit: []
-  } as State
-}
+export { emptyState }
 
 /**
  * A StepContext for calling a step directly: a fresh working directory, a MemoryLogger (its

@@ -24,45 +24,28 @@ spec:
         branch: main
 `
 
-const STAGES = `apiVersion: kargo.akuity.io/v1alpha1
+/** test takes freight straight from the warehouse; each later stage after it is verified upstream. */
+function stage(name: string, sources: string): string {
+  return `apiVersion: kargo.akuity.io/v1alpha1
 kind: Stage
 metadata:
-  name: test
+  name: ${name}
 spec:
   requestedFreight:
     - origin: {kind: Warehouse, name: app}
-      sources: {direct: true}
-  promotionTemplate:
-    spec:
-      steps:
-        - task: {name: render-and-push}
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata:
-  name: uat
-spec:
-  requestedFreight:
-    - origin: {kind: Warehouse, name: app}
-      sources: {stages: [test]}
-  promotionTemplate:
-    spec:
-      steps:
-        - task: {name: render-and-push}
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata:
-  name: prod
-spec:
-  requestedFreight:
-    - origin: {kind: Warehouse, name: app}
-      sources: {stages: [uat]}
+      sources: ${sources}
   promotionTemplate:
     spec:
       steps:
         - task: {name: render-and-push}
 `
+}
+
+const STAGES = [
+  stage('test', '{direct: true}'),
+  stage('uat', '{stages: [test]}'),
+  stage('prod', '{stages: [uat]}')
+].join('---\n')
 
 const TASK = (gitopsURL: string, appURL: string) => `apiVersion: kargo.akuity.io/v1alpha1
 kind: PromotionTask
