@@ -298,9 +298,16 @@ describe('runDiscovery', () => {
     expect(again.newFreight).toEqual([])
     expect(again.outcomes.find((o) => o.warehouse === 'guestbook')!.existing).toBe(f.name)
     expect(again.stats).toMatchObject({ lsRemote: 2, clones: 0, fetches: 0 })
+    // …and no state commit just to move lastDiscoveredAt (the branch stays an audit trail)…
+    expect(gitIn(config.bare, 'rev-list', '--count', 'waybill/state')).toBe('1')
+    // …until the hourly heartbeat records that discovery still ran.
+    now = new Date('2025-01-01T01:00:30Z')
+    await runDiscovery(ctx, { force: true })
     expect(gitIn(config.bare, 'log', '-1', '--format=%s', 'waybill/state')).toBe(
       'discovery: guestbook, portal (no new freight)'
     )
+    const beat = JSON.parse(showFile(config.bare, 'waybill/state', 'state.json')!)
+    expect(beat.warehouses.guestbook.lastDiscoveredAt).toBe('2025-01-01T01:00:30.000Z')
 
     // Output written back under builds/: no new freight. A source change: new freight.
     commitAndPush(app.work, { 'builds/out.yaml': '1' }, 'render')

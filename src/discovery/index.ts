@@ -1,3 +1,4 @@
+import { stableJson } from '../util/json.js'
 import type { Warehouse } from '../config/schema.js'
 import { generateAlias } from '../freight/alias.js'
 import type { Freight } from '../freight/types.js'
@@ -31,6 +32,22 @@ export function reservedBranches(
     }
   }
   return [...out]
+}
+
+/** How often an unchanged discovery is still recorded (lastDiscoveredAt), at most. */
+export const DISCOVERY_HEARTBEAT_MS = 60 * 60_000
+
+/** The discovery found what the previous one found, and that one is recent. */
+function unchangedSince(prev: WarehouseState, next: WarehouseState, now: Date): boolean {
+  if (!prev.lastDiscoveredAt || !prev.discovered || prev.lastError) return false
+  if (now.getTime() - Date.parse(prev.lastDiscoveredAt) >= DISCOVERY_HEARTBEAT_MS) return false
+  const strip = (w: WarehouseState) =>
+    stableJson({
+      ...w,
+      lastDiscoveredAt: undefined,
+      discovered: w.discovered && { ...w.discovered, discoveredAt: undefined }
+    })
+  return strip(prev) === strip(next)
 }
 
 /** A GitHub event that triggered discovery (name as in GITHUB_EVENT_NAME, payload as delivered). */
@@ -213,6 +230,12 @@ export async function runDiscovery(
             outcome.freight = f
           }
           next.lastFreightID = cand.name
+        }
+        if (!outcome.freight && unchangedSince(prev, next, now)) {
+          // Same candidates as last time: no commit just to move lastDiscoveredAt, so that the
+          // state branch's history stays an audit trail (a heartbeat write at most hourly).
+          outcomes.push(outcome)
+          continue
         }
         draft.warehouses[name] = next
         outcomes.push(outcome)

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { stableJson } from '../util/json.js'
 import type { ChartSubscription, ImageSubscription, Warehouse } from '../config/schema.js'
 import { bestArtifacts, buildFreight } from '../freight/create.js'
 import type { Freight } from '../freight/types.js'
@@ -63,17 +64,6 @@ export interface WarehouseDiscovery {
 /** A stable hash of the warehouse spec: a change forces rediscovery (Kargo's generation). */
 export function warehouseSpecHash(warehouse: Warehouse): string {
   return createHash('sha1').update(stableJson(warehouse.spec)).digest('hex')
-}
-
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`
-  }
-  return JSON.stringify(v) ?? 'null'
 }
 
 /** Kargo's discovery schedule: never discovered, spec changed, or the interval has passed. */
