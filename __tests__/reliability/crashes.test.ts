@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
+import fs from 'node:fs'
+import path from 'node:path'
 import {
   STAGES,
   makePipeline,
@@ -33,6 +35,24 @@ const KILL_POINTS = [
   /promotion: .* running/
 ]
 
+/**
+ * With a file:// remote the "server" side of a push (receive-pack) is a child of the killed run
+ * and dies with it, leaving ref locks in the remote repository. A real Git server outlives a
+ * killed client and releases them, so the test plays the server's part. (Waybill itself names
+ * such a lock in its error: __tests__/state/remote-lock.test.ts.)
+ */
+function releaseServerLocks(bare: string): void {
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name)
+      if (e.isDirectory()) walk(p)
+      else if (e.name.endsWith('.lock')) fs.rmSync(p, { force: true })
+    }
+  }
+  walk(path.join(bare, 'refs'))
+  fs.rmSync(path.join(bare, 'packed-refs.lock'), { force: true })
+}
+
 /** Where the run was when it died, from the last thing it printed. */
 function phaseOf(stderr: string): string {
   const lines = stderr.trim().split('\n')
@@ -61,6 +81,7 @@ async function crashLoop(p: Pipeline, iterations: number, phases: Map<string, nu
     }).done
     if (r.signal === 'SIGKILL') {
       killed++
+      releaseServerLocks(p.gitops.bare)
       const phase = phaseOf(r.stderr)
       phases.set(phase, (phases.get(phase) ?? 0) + 1)
     } else {

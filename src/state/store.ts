@@ -196,6 +196,11 @@ export class StateStore {
       }
       this.stats.rejections++
       this.cache = undefined
+      if (attempt >= this.maxAttempts && this.lastLock)
+        throw new WaybillError(
+          `could not update branch ${this.branch}: the remote keeps a lock file ${redact(this.lastLock)} (${message})`,
+          'a git process writing to that repository was killed; remove the lock file if no git process is running there'
+        )
       if (attempt >= this.maxAttempts)
         throw new WaybillError(
           `could not update branch ${this.branch}: it moved on each of ${attempt} attempts (${message})`,
@@ -213,6 +218,8 @@ export class StateStore {
   // ---------- reading ----------
 
   private credentials: GitCredentials | undefined
+  /** The lock file named by the last refused push, when the remote refused because of one. */
+  private lastLock: string | undefined
   private credentialsResolved = false
 
   private gitOpts() {
@@ -451,6 +458,7 @@ export class StateStore {
     )
     if (res.code === 0) return true
     const out = res.stdout + res.stderr
+    this.lastLock = /Unable to create '([^']+\.lock)'/.exec(out)?.[1]
     if (REJECTED.test(out)) return false
     throw new WaybillError(
       `could not push state branch ${this.branch} to ${redact(this.options.remote)}: ${trimOutput(redact(out), 500)}`,
