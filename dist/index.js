@@ -35661,8 +35661,8 @@ var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: ./src/commands/index.ts + 145 modules
-var commands = __nccwpck_require__(7319);
+// EXTERNAL MODULE: ./src/commands/index.ts + 146 modules
+var commands = __nccwpck_require__(973);
 // EXTERNAL MODULE: ./src/util/logger.ts
 var util_logger = __nccwpck_require__(6618);
 // EXTERNAL MODULE: ./src/util/errors.ts
@@ -35946,7 +35946,7 @@ function safeUsername() {
 
 /***/ }),
 
-/***/ 7319:
+/***/ 973:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -54908,6 +54908,23 @@ async function publishStatusPage(ctx, model, store) {
     return result.committed;
 }
 
+;// CONCATENATED MODULE: ./src/util/json.ts
+/**
+ * JSON with object keys sorted and undefined members dropped: equal data gives equal text
+ * whatever order its maps were built in (for fingerprints and change detection).
+ */
+function stableJson(v) {
+    if (Array.isArray(v))
+        return `[${v.map((x) => (x === undefined ? 'null' : stableJson(x))).join(',')}]`;
+    if (v && typeof v === 'object') {
+        const entries = Object.entries(v)
+            .filter(([, x]) => x !== undefined)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
+    }
+    return JSON.stringify(v) ?? 'null';
+}
+
 ;// CONCATENATED MODULE: ./src/discovery/path-filter.ts
 
 
@@ -56093,20 +56110,10 @@ async function classicVersions(repoURL, name, insecureSkipTLSVerify, opts) {
 
 
 
+
 /** A stable hash of the warehouse spec: a change forces rediscovery (Kargo's generation). */
 function warehouseSpecHash(warehouse) {
     return (0,external_node_crypto_.createHash)('sha1').update(stableJson(warehouse.spec)).digest('hex');
-}
-function stableJson(v) {
-    if (Array.isArray(v))
-        return `[${v.map(stableJson).join(',')}]`;
-    if (v && typeof v === 'object') {
-        const entries = Object.entries(v)
-            .filter(([, x]) => x !== undefined)
-            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
-    }
-    return JSON.stringify(v) ?? 'null';
 }
 /** Kargo's discovery schedule: never discovered, spec changed, or the interval has passed. */
 function isDue(warehouse, state, now) {
@@ -56473,6 +56480,7 @@ function warehousesForEvent(model, eventName, payload) {
 
 
 
+
 /**
  * Branches Waybill itself writes and discovery must never follow: the state branch, and every
  * literal `targetBranch` of a `git-push` step in a stage's promotion template.
@@ -56490,6 +56498,21 @@ function reservedBranches(model, stateBranch) {
         }
     }
     return [...out];
+}
+/** How often an unchanged discovery is still recorded (lastDiscoveredAt), at most. */
+const DISCOVERY_HEARTBEAT_MS = 60 * 60_000;
+/** The discovery found what the previous one found, and that one is recent. */
+function unchangedSince(prev, next, now) {
+    if (!prev.lastDiscoveredAt || !prev.discovered || prev.lastError)
+        return false;
+    if (now.getTime() - Date.parse(prev.lastDiscoveredAt) >= DISCOVERY_HEARTBEAT_MS)
+        return false;
+    const strip = (w) => stableJson({
+        ...w,
+        lastDiscoveredAt: undefined,
+        discovered: w.discovered && { ...w.discovered, discoveredAt: undefined }
+    });
+    return strip(prev) === strip(next);
 }
 /**
  * Discovers the selected warehouses and records every result, and any new freight, in ONE state
@@ -56612,6 +56635,12 @@ async function runDiscovery(ctx, options = {}) {
                         outcome.freight = f;
                     }
                     next.lastFreightID = cand.name;
+                }
+                if (!outcome.freight && unchangedSince(prev, next, now)) {
+                    // Same candidates as last time: no commit just to move lastDiscoveredAt, so that the
+                    // state branch's history stays an audit trail (a heartbeat write at most hourly).
+                    outcomes.push(outcome);
+                    continue;
                 }
                 draft.warehouses[name] = next;
                 outcomes.push(outcome);
@@ -57475,45 +57504,27 @@ spec:
         repoURL: ${appURL}
         branch: main
 `;
-const STAGES = `apiVersion: kargo.akuity.io/v1alpha1
+/** test takes freight straight from the warehouse; each later stage after it is verified upstream. */
+function stage(name, sources) {
+    return `apiVersion: kargo.akuity.io/v1alpha1
 kind: Stage
 metadata:
-  name: test
+  name: ${name}
 spec:
   requestedFreight:
     - origin: {kind: Warehouse, name: app}
-      sources: {direct: true}
-  promotionTemplate:
-    spec:
-      steps:
-        - task: {name: render-and-push}
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata:
-  name: uat
-spec:
-  requestedFreight:
-    - origin: {kind: Warehouse, name: app}
-      sources: {stages: [test]}
-  promotionTemplate:
-    spec:
-      steps:
-        - task: {name: render-and-push}
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata:
-  name: prod
-spec:
-  requestedFreight:
-    - origin: {kind: Warehouse, name: app}
-      sources: {stages: [uat]}
+      sources: ${sources}
   promotionTemplate:
     spec:
       steps:
         - task: {name: render-and-push}
 `;
+}
+const STAGES = [
+    stage('test', '{direct: true}'),
+    stage('uat', '{stages: [test]}'),
+    stage('prod', '{stages: [uat]}')
+].join('---\n');
 const TASK = (gitopsURL, appURL) => `apiVersion: kargo.akuity.io/v1alpha1
 kind: PromotionTask
 metadata:
@@ -62695,8 +62706,8 @@ var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./src/commands/index.ts + 145 modules
-var commands = __nccwpck_require__(7319);
+// EXTERNAL MODULE: ./src/commands/index.ts + 146 modules
+var commands = __nccwpck_require__(973);
 // EXTERNAL MODULE: ./src/util/logger.ts
 var util_logger = __nccwpck_require__(6618);
 // EXTERNAL MODULE: ./src/util/errors.ts
@@ -63740,6 +63751,8 @@ class StateStore {
             }
             this.stats.rejections++;
             this.cache = undefined;
+            if (attempt >= this.maxAttempts && this.lastLock)
+                throw new errors/* WaybillError */.Pz(`could not update branch ${this.branch}: the remote keeps a lock file ${(0,logger/* redact */.E$)(this.lastLock)} (${message})`, 'a git process writing to that repository was killed; remove the lock file if no git process is running there');
             if (attempt >= this.maxAttempts)
                 throw new errors/* WaybillError */.Pz(`could not update branch ${this.branch}: it moved on each of ${attempt} attempts (${message})`, 'other runs are writing the state at the same time; run the command again');
             const cap = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (attempt - 1));
@@ -63750,6 +63763,8 @@ class StateStore {
     }
     // ---------- reading ----------
     credentials;
+    /** The lock file named by the last refused push, when the remote refused because of one. */
+    lastLock;
     credentialsResolved = false;
     gitOpts() {
         return { cwd: this.options.repoDir, credentials: this.credentials };
@@ -63965,6 +63980,7 @@ class StateStore {
         if (res.code === 0)
             return true;
         const out = res.stdout + res.stderr;
+        this.lastLock = /Unable to create '([^']+\.lock)'/.exec(out)?.[1];
         if (REJECTED.test(out))
             return false;
         throw new errors/* WaybillError */.Pz(`could not push state branch ${this.branch} to ${(0,logger/* redact */.E$)(this.options.remote)}: ${(0,errors/* trimOutput */.KY)((0,logger/* redact */.E$)(out), 500)}`, 'check that the token may push to the repository (contents: write) and that the branch is not protected');
