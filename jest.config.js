@@ -11,5 +11,6 @@ export default {
   },
   testTimeout: 60000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/__tests__/support/summary-reporter.cjs'],
   setupFiles: ['<rootDir>/__tests__/support/setup-env.cjs']
 }
