@@ -35,3 +35,27 @@ describe('git over smart HTTP with token auth', () => {
     ).rejects.toThrow(/Authentication failed|401|could not read/)
   })
 })
+
+describe('credentials next to a checkout that persisted its own', () => {
+  it('sends only Waybill’s Authorization header (the persisted one is reset)', async () => {
+    const dest = path.join(tempDir(), 'work')
+    await git(['clone', '-q', `${server.url}/remote.git`, dest], {
+      credentials: { token: 'tok-secret-1234' }
+    })
+    // What actions/checkout leaves in .git/config: a header for the same URL, here a stale token.
+    const stale = Buffer.from('x-access-token:stale-token-0000').toString('base64')
+    spawnSync('git', [
+      '-C',
+      dest,
+      'config',
+      `http.${server.url}/.extraheader`,
+      `AUTHORIZATION: basic ${stale}`
+    ])
+    const before = server.requests.length
+    await git(['fetch', '-q', 'origin'], {
+      cwd: dest,
+      credentials: { token: 'tok-secret-1234', urlPrefix: `${server.url}/` }
+    })
+    expect(server.requests.slice(before).every((r) => r.authorized)).toBe(true)
+  })
+})
