@@ -59683,7 +59683,9 @@ function gitEnv(credentials, extra) {
         const key = credentials.urlPrefix
             ? `http.${credentials.urlPrefix}.extraheader`
             : 'http.extraheader';
-        pairs.push([key, `AUTHORIZATION: basic ${basic}`]);
+        // An empty value first resets headers set elsewhere for the same URL (actions/checkout
+        // persists its own), so that exactly one Authorization header is sent.
+        pairs.push([key, ''], [key, `AUTHORIZATION: basic ${basic}`]);
     }
     const base = Number(env.GIT_CONFIG_COUNT ?? 0) || 0;
     pairs.forEach(([k, v], i) => {
