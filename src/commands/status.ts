@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import type { Command, CommandContext } from './context.js'
-import { renderStatusTable } from '../report/table.js'
+import { formatTable, renderStatusTable } from '../report/table.js'
+import { artifactLines } from '../report/view.js'
 import { renderStatusPage } from '../report/status-page.js'
 import { projectName } from '../pipeline/context.js'
 import { publishStatusPage } from '../report/publish.js'
@@ -41,15 +42,6 @@ export interface StatusJson {
     lastDiscoveredAt: string | null
     lastError: string | null
   }>
-}
-
-/** Human-readable artifact strings of a freight: repo@commit, image:tag, chart:version. */
-export function freightArtifacts(f: Freight): string[] {
-  return [
-    ...f.commits.map((c) => `${c.repoURL}@${c.tag ?? c.id.slice(0, 7)}`),
-    ...f.images.map((i) => `${i.repoURL}:${i.tag}`),
-    ...f.charts.map((c) => `${c.name ? `${c.repoURL}/${c.name}` : c.repoURL}:${c.version}`)
-  ]
 }
 
 function latestFreight(state: State, warehouse: string): Freight | undefined {
@@ -118,7 +110,7 @@ export function buildStatus(
               id: f.name,
               alias: f.alias,
               discoveredAt: f.discoveredAt,
-              artifacts: freightArtifacts(f)
+              artifacts: artifactLines(f)
             }
           : null,
         lastDiscoveredAt: w?.lastDiscoveredAt ?? null,
@@ -128,18 +120,12 @@ export function buildStatus(
   }
 }
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
-  return rows.map((r) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd()
-  )
+/** The human rendering of `waybill status`: stages, then warehouses. */
+export function formatStatus(status: StatusJson, state: State): string {
+  return [formatStages(status), formatWarehouses(status, state)].join('\n\n')
 }
 
-/** The human rendering of `waybill status`. */
-export function formatStatus(status: StatusJson, state: State): string {
+function formatStages(status: StatusJson): string {
   const lines: string[] = ['Stages (in promotion order)']
   if (status.stages.length === 0) lines.push('  (none)')
   else {
@@ -158,9 +144,13 @@ export function formatStatus(status: StatusJson, state: State): string {
           : '-'
       rows.push(['', s.name, freight, last, s.health ?? '-', s.verified ? 'yes' : 'no'])
     }
-    lines.push(...table(rows))
+    lines.push(formatTable(rows))
   }
-  lines.push('', 'Warehouses')
+  return lines.join('\n')
+}
+
+function formatWarehouses(status: StatusJson, state: State): string {
+  const lines: string[] = ['Warehouses']
   if (status.warehouses.length === 0) lines.push('  (none)')
   else {
     const rows = [['', 'WAREHOUSE', 'LATEST FREIGHT', 'ARTIFACTS', 'DISCOVERED']]
@@ -174,7 +164,7 @@ export function formatStatus(status: StatusJson, state: State): string {
         (w.lastDiscoveredAt ?? 'never') + (w.lastError ? ` (error: ${w.lastError})` : '')
       ])
     }
-    lines.push(...table(rows))
+    lines.push(formatTable(rows))
   }
   const freightCount = Object.keys(state.freight).length
   lines.push('', `${freightCount} freight, ${Object.keys(state.promotions).length} promotions`)
@@ -184,7 +174,8 @@ export function formatStatus(status: StatusJson, state: State): string {
 async function status(ctx: CommandContext) {
   const { model, problems } = await loadProject(ctx.repoDir, ctx.configDir)
   annotateProblems(problems, ctx.logger, ['error', 'warning'])
-  const snapshot = await openStateStore(ctx).snapshot()
+  const store = openStateStore(ctx)
+  const snapshot = await store.snapshot()
   // Health is live: the state records it only while verification waits for it.
   const state: State = { ...snapshot, stages: { ...snapshot.stages } }
   for (const [name, st] of Object.entries(snapshot.stages))
@@ -202,7 +193,7 @@ async function status(ctx: CommandContext) {
     origins: [...new Set(model.stages.get(name)!.spec.requestedFreight.map((r) => r.origin.name))]
   }))
   const warehouses = [...model.warehouses.keys()].sort()
-  return { status: buildStatus(stages, warehouses, state), state, model }
+  return { status: buildStatus(stages, warehouses, state), state, model, store }
 }
 
 /**
@@ -224,25 +215,27 @@ export const statusCommand: Command = {
     }
   },
   async run(ctx, args) {
-    const { status: s, state, model } = await status(ctx)
+    const { status: s, state, model, store } = await status(ctx)
     if (ctx.json) ctx.print(JSON.stringify(s, null, 2))
+    // A terminal gets the coloured stage table; pipes and files the plain one.
     else if (process.stdout.isTTY)
       ctx.print(
-        renderStatusTable(model, state, { color: true }) +
-          '\n\n' +
-          formatStatus(s, state).split('\n\n').slice(1).join('\n\n')
+        `${renderStatusTable(model, state, { color: true })}\n\n${formatWarehouses(s, state)}`
       )
     else ctx.print(formatStatus(s, state))
     const outputs: Record<string, string> = { status: JSON.stringify(s) }
-    const page = () =>
-      renderStatusPage({ model, state, project: projectName(ctx), generatedAt: ctx.now() })
     if (typeof args.html === 'string') {
-      fs.writeFileSync(args.html, page())
+      const html = renderStatusPage({
+        model,
+        state,
+        project: projectName(ctx),
+        generatedAt: ctx.now()
+      })
+      fs.writeFileSync(args.html, html)
       ctx.logger.info(`wrote ${args.html}`)
     }
-    if (args.publish) {
-      await publishStatusPage(ctx, model)
-    }
+    // Reuses the state this command fetched: no second fetch.
+    if (args.publish) await publishStatusPage(ctx, model, store)
     return { exitCode: 0, outputs }
   }
 }
