@@ -9,7 +9,6 @@
 // pushes, commits of the state branch), and every git process the run started, from Git's trace2
 // event stream (GIT_TRACE2_EVENT, see __tests__/pipeline/git-trace.ts: top-level processes only,
 // so a fetch's upload-pack does not count). No shim on PATH, so the timings pay no extra process.
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -29,6 +28,7 @@ import {
   traceGit,
   type GitCall
 } from '../__tests__/pipeline/git-trace.js'
+import { median, sh } from './support.js'
 
 const BRANCH = 'waybill/state'
 const WAREHOUSES = ['api', 'web', 'cfg']
@@ -42,21 +42,7 @@ const FREIGHT = 200
 const NOOP_RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const PROMOTE_RUNS = Number(process.env.BENCH_PROMOTE_RUNS ?? 3)
 
-const gitEnv = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.invalid',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.invalid'
-}
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, { cwd, env: gitEnv, encoding: 'utf8', stdio: 'pipe' }).trim()
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
+const git = (cwd: string, ...args: string[]) => sh('git', args, cwd)
 
 interface Repo {
   bare: string

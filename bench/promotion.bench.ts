@@ -3,7 +3,6 @@
 // overlay). Each run: clone → kustomize-set-image → kustomize-build (kargo layout, one file per
 // manifest) → commit → push. The baseline is a bash script with the same git and kustomize
 // commands (sed for the image edit, since `kubectl kustomize` has no `edit`). Runs alternate.
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -11,26 +10,11 @@ import { gitStats } from '../src/git/git.js'
 import { stepRegistry } from '../src/promotion/steps/index.js'
 import type { StepContext } from '../src/promotion/types.js'
 import { stepContext, testFreight } from '../__tests__/support/step-context.js'
+import { median, sh } from './support.js'
 
 const MANIFESTS = Number(process.env.BENCH_MANIFESTS ?? 200)
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
 const IMAGE = 'ghcr.io/example/guestbook'
-
-const gitEnv = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.invalid',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.invalid'
-}
-const sh = (cmd: string, args: string[], cwd?: string) =>
-  execFileSync(cmd, args, { cwd, env: gitEnv, encoding: 'utf8', stdio: 'pipe' }).trim()
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 
 /** A bare repo whose main branch holds base/ (MANIFESTS manifests) and env/dev/. */
 function makeRepo(root: string): string {

@@ -3,7 +3,6 @@
 // local bare repository. Measures the median StateStore.update() (mutator, serialize, plumbing
 // commit, push) against a plain `git commit` + `git push` of the same state.json in a working
 // clone, and the cold path (new store: fetch + parse + validate + update).
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -14,6 +13,7 @@ import { freightCollectionId } from '../src/freight/id.js'
 import { MemoryLogger } from '../src/util/logger.js'
 import { generateAlias } from '../src/freight/alias.js'
 import { addFreight, makeFreight, type FreightKind } from '../__tests__/support/state-fixtures.js'
+import { median, sh } from './support.js'
 
 const FREIGHT = Number(process.env.BENCH_FREIGHT ?? 10_000)
 const STAGES = 50
@@ -25,21 +25,7 @@ const KINDS = (process.env.BENCH_KINDS ?? 'image,git+image,git,chart+image').spl
   ','
 ) as FreightKind[]
 
-const gitEnv = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.invalid',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.invalid'
-}
-const run = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, { cwd, env: gitEnv, encoding: 'utf8', stdio: 'pipe' }).trim()
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
+const run = (cwd: string, ...args: string[]) => sh('git', args, cwd)
 
 function bigState(): State {
   const state = emptyState()
