@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { World, currentAlias, freightByImageTag, type Repo } from './harness.js'
 import { hasDockerRegistry, skipReason } from '../support/registry.js'
+import { stagesYaml } from '../support/resources.js'
 
 const d = hasDockerRegistry ? describe : describe.skip
 if (!hasDockerRegistry) console.warn(skipReason)
@@ -11,52 +12,14 @@ if (!hasDockerRegistry) console.warn(skipReason)
  *   test-a (auto) ─┬─► any  (OneOf, auto) ──► soaked (30m in any, auto)
  *   test-b (manual)┴─► all  (All, auto)
  */
-const STAGES = `
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata: { name: test-a }
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: guestbook }
-      sources: { direct: true }
-  promotionTemplate: { spec: { steps: [{ task: { name: render-image } }] } }
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata: { name: test-b }
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: guestbook }
-      sources: { direct: true }
-  promotionTemplate: { spec: { steps: [{ task: { name: render-image } }] } }
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata: { name: any }
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: guestbook }
-      sources: { stages: [test-a, test-b] }
-  promotionTemplate: { spec: { steps: [{ task: { name: render-image } }] } }
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata: { name: all }
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: guestbook }
-      sources: { stages: [test-a, test-b], availabilityStrategy: All }
-  promotionTemplate: { spec: { steps: [{ task: { name: render-image } }] } }
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata: { name: soaked }
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: guestbook }
-      sources: { stages: [any], requiredSoakTime: 30m }
-  promotionTemplate: { spec: { steps: [{ task: { name: render-image } }] } }
-`
+const stage = (sources: string) => ({ warehouse: 'guestbook', sources, task: 'render-image' })
+const STAGES = stagesYaml({
+  'test-a': stage('{ direct: true }'),
+  'test-b': stage('{ direct: true }'),
+  any: stage('{ stages: [test-a, test-b] }'),
+  all: stage('{ stages: [test-a, test-b], availabilityStrategy: All }'),
+  soaked: stage('{ stages: [any], requiredSoakTime: 30m }')
+})
 
 const POLICIES = `
 apiVersion: kargo.akuity.io/v1alpha1

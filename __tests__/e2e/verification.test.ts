@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { World, currentAlias, freightByCommit, type Repo } from './harness.js'
 import type { State } from '../../src/state/types.js'
 import type { FakeCheckRun, FakeCommitStatus } from '../support/github-fake.js'
+import { stageYaml } from '../support/resources.js'
 
 /**
  * Waybill verification end to end: HTTP checks against a server this test controls, GitHub checks
@@ -19,19 +20,8 @@ interface Health {
 }
 
 function config(healthURL: string): Record<string, string> {
-  const stage = (name: string, sources: string, extra = '') => `apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata:
-  name: ${name}
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: app }
-      sources: ${sources}
-  promotionTemplate:
-    spec:
-      steps:
-        - task: { name: deploy }
-${extra}`
+  const stage = (name: string, sources: string, extra = '') =>
+    stageYaml(name, { warehouse: 'app', sources, task: 'deploy', extra: extra })
   return {
     '.waybill/warehouse.yaml': `apiVersion: kargo.akuity.io/v1alpha1
 kind: Warehouse

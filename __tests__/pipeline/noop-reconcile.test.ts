@@ -10,58 +10,21 @@ import { runDiscovery } from '../../src/discovery/index.js'
 import { StateStore } from '../../src/state/store.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 import { countBySubcommand, stateBranchCalls, traceGit } from './git-trace.js'
+import { stagesYaml } from '../support/resources.js'
 
 /**
  * A reconcile with nothing to do must cost one fetch of the state branch and no commit: it runs
  * on every schedule tick of every repository using Waybill. Counted with Git's trace2 events
  * (every git process Waybill starts), not timed.
  */
-const STAGES = `
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata: { name: dev }
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: app }
-      sources: { direct: true }
-  promotionTemplate: { spec: { steps: [ { task: { name: deploy } } ] } }
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata: { name: qa }
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: app }
-      sources: { stages: [dev] }
-  promotionTemplate: { spec: { steps: [ { task: { name: deploy } } ] } }
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata: { name: uat }
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: app }
-      sources: { stages: [dev] }
-  promotionTemplate: { spec: { steps: [ { task: { name: deploy } } ] } }
----
-# Control flow: no steps, fan-in of qa and uat.
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata: { name: gate }
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: app }
-      sources: { stages: [qa, uat], availabilityStrategy: All }
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata: { name: prod }
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: app }
-      sources: { stages: [gate] }
-  promotionTemplate: { spec: { steps: [ { task: { name: deploy } } ] } }
-`
+const STAGES = stagesYaml({
+  dev: { warehouse: 'app', sources: '{ direct: true }', task: 'deploy' },
+  qa: { warehouse: 'app', sources: '{ stages: [dev] }', task: 'deploy' },
+  uat: { warehouse: 'app', sources: '{ stages: [dev] }', task: 'deploy' },
+  // Control flow: no steps, fan-in of qa and uat.
+  gate: { warehouse: 'app', sources: '{ stages: [qa, uat], availabilityStrategy: All }' },
+  prod: { warehouse: 'app', sources: '{ stages: [gate] }', task: 'deploy' }
+})
 
 const CONFIG = (srcUrl: string) => ({
   '.waybill/project-config.yaml': `

@@ -12,6 +12,7 @@ import { runCli } from '../support/reliability-pipeline.js'
 import { sh } from '../support/git.js'
 import { servicesFromFlags } from '../../src/cli.js'
 import { redact } from '../../src/util/logger.js'
+import { stageYaml } from '../support/resources.js'
 
 /**
  * Secrets scan: full pipelines run with distinctive fake credentials — the GitHub token (git over
@@ -61,19 +62,8 @@ const haveEverything = hasHtpasswd && argocdSwaggerAvailable
 const d = haveEverything ? describe : describe.skip
 
 function config(echoURL: string): Record<string, string> {
-  const stage = (name: string, sources: string, vars = '') => `apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata:
-  name: ${name}
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: app }
-      sources: ${sources}
-  promotionTemplate:
-    spec:
-      steps:
-        - task: { name: deploy }
-${vars}`
+  const stage = (name: string, sources: string, vars = '') =>
+    stageYaml(name, { warehouse: 'app', sources, task: 'deploy', extra: vars })
   return {
     '.waybill/warehouse.yaml': `apiVersion: kargo.akuity.io/v1alpha1
 kind: Warehouse
