@@ -1,4 +1,5 @@
 import type { DiscoveredArtifacts } from '../state/types.js'
+import { stripControlCharacters } from '../state/schema.js'
 import { generateAlias } from './alias.js'
 import { freightId } from './id.js'
 import {
@@ -33,11 +34,27 @@ export function buildFreight(
     alias: generateAlias(name, takenAliases),
     origin: { kind: origin.kind, name: origin.name },
     discoveredAt: now.toISOString(),
-    commits: artifacts.commits.map((c) => ({ ...c })),
-    images: artifacts.images.map((i) => ({ ...i })),
-    charts: artifacts.charts.map((c) => ({ ...c })),
+    commits: artifacts.commits.map((c) => cleanStrings(c)),
+    images: artifacts.images.map((i) => cleanStrings(i)),
+    charts: artifacts.charts.map((c) => cleanStrings(c)),
     status: emptyFreightStatus()
   }
+}
+
+/**
+ * A copy with control characters replaced in every string (keys too): commit subjects, authors
+ * and image annotations come from other people's repositories (ANSI colours, bells), and the
+ * state refuses freight that holds them. None of these strings is part of the freight ID.
+ */
+function cleanStrings<T>(value: T): T {
+  if (typeof value === 'string') return stripControlCharacters(value) as T
+  if (Array.isArray(value)) return value.map(cleanStrings) as T
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[stripControlCharacters(k)] = cleanStrings(v)
+    return out as T
+  }
+  return value
 }
 
 /**
