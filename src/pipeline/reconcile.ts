@@ -10,7 +10,7 @@ import { freightCollectionId } from '../freight/id.js'
 import { runPromotion } from '../promotion/engine.js'
 import type { Services } from '../services.js'
 import type { StateStore } from '../state/store.js'
-import type { Promotion, State } from '../state/types.js'
+import type { Promotion, State, VerificationInfo } from '../state/types.js'
 import type { Logger } from '../util/logger.js'
 import { errorMessage } from '../util/errors.js'
 import { availableFreight, freightRequests } from './availability.js'
@@ -336,22 +336,24 @@ export async function verifyStages(
       const dst = draft.stages[stageName]
       const c = dst?.freightHistory[0]
       if (!c || c.id !== collection.id) return undefined
-      if (outcome.health) dst.health = outcome.health
       const now = ctx.now()
       const current = c.verificationHistory[0]
-      const entry =
-        rerun || !current || current.phase !== 'Running'
-          ? {
-              id: `${stageName}.${now.getTime().toString(36)}`,
-              startTime: startedAt.toISOString(),
-              actor: opts.reverify ? ctx.actor : undefined,
-              phase: outcome.phase,
-              message: outcome.message
-            }
-          : { ...current, phase: outcome.phase, message: outcome.message }
-      if (outcome.phase !== 'Running') Object.assign(entry, { finishTime: now.toISOString() })
-      if (entry === current || (current && entry.id === current.id))
-        c.verificationHistory[0] = entry
+      // A verification still running is updated in place; a new or re-run one gets an entry.
+      const continuing = !rerun && current?.phase === 'Running'
+      if (continuing && current.phase === outcome.phase && current.message === outcome.message)
+        return undefined
+      if (outcome.health) dst.health = outcome.health
+      const entry: VerificationInfo = continuing
+        ? { ...current, phase: outcome.phase, message: outcome.message }
+        : {
+            id: `${stageName}.${now.getTime().toString(36)}`,
+            startTime: startedAt.toISOString(),
+            actor: opts.reverify ? ctx.actor : undefined,
+            phase: outcome.phase,
+            message: outcome.message
+          }
+      if (outcome.phase !== 'Running') entry.finishTime = now.toISOString()
+      if (continuing) c.verificationHistory[0] = entry
       else c.verificationHistory.unshift(entry)
       if (c.verificationHistory.length > MAX_VERIFICATIONS)
         c.verificationHistory.length = MAX_VERIFICATIONS
@@ -359,13 +361,6 @@ export async function verifyStages(
       else if (outcome.phase !== 'Running' && rerun) {
         for (const name of freightNames) delete draft.freight[name]?.status.verifiedIn[stageName]
       }
-      if (
-        current &&
-        current.phase === outcome.phase &&
-        current.message === outcome.message &&
-        !rerun
-      )
-        return undefined
       return `verification: ${stageName} ${outcome.phase.toLowerCase()}`
     })
     out.push({
@@ -374,13 +369,9 @@ export async function verifyStages(
       phase: outcome.phase,
       message: outcome.message
     })
-    const log =
-      outcome.phase === 'Successful'
-        ? ctx.logger.info
-        : outcome.phase === 'Running'
-          ? ctx.logger.info
-          : ctx.logger.warn
-    log.call(ctx.logger, `verification of ${stageName}: ${outcome.phase} — ${outcome.message}`)
+    const line = `verification of ${stageName}: ${outcome.phase} — ${outcome.message}`
+    if (outcome.phase === 'Failed' || outcome.phase === 'Error') ctx.logger.warn(line)
+    else ctx.logger.info(line)
   }
   return out
 }
