@@ -35661,8 +35661,8 @@ var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: ./src/commands/index.ts + 146 modules
-var commands = __nccwpck_require__(973);
+// EXTERNAL MODULE: ./src/commands/index.ts + 147 modules
+var commands = __nccwpck_require__(8878);
 // EXTERNAL MODULE: ./src/util/logger.ts
 var util_logger = __nccwpck_require__(6618);
 // EXTERNAL MODULE: ./src/util/errors.ts
@@ -35946,7 +35946,7 @@ function safeUsername() {
 
 /***/ }),
 
-/***/ 973:
+/***/ 8878:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36038,12 +36038,12 @@ var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./src/config/index.ts
 var config = __nccwpck_require__(9750);
-// EXTERNAL MODULE: ./src/state/open.ts + 3 modules
-var state_open = __nccwpck_require__(5396);
-// EXTERNAL MODULE: ./src/util/logger.ts
-var util_logger = __nccwpck_require__(6618);
 // EXTERNAL MODULE: ./src/util/errors.ts
 var util_errors = __nccwpck_require__(17);
+// EXTERNAL MODULE: ./src/state/open.ts + 2 modules
+var state_open = __nccwpck_require__(143);
+// EXTERNAL MODULE: ./src/util/logger.ts
+var util_logger = __nccwpck_require__(6618);
 ;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
@@ -53274,22 +53274,26 @@ async function verifyStages(ctx, opts = {}) {
             const c = dst?.freightHistory[0];
             if (!c || c.id !== collection.id)
                 return undefined;
-            if (outcome.health)
-                dst.health = outcome.health;
             const now = ctx.now();
             const current = c.verificationHistory[0];
-            const entry = rerun || !current || current.phase !== 'Running'
-                ? {
+            // A verification still running is updated in place; a new or re-run one gets an entry.
+            const continuing = !rerun && current?.phase === 'Running';
+            if (continuing && current.phase === outcome.phase && current.message === outcome.message)
+                return undefined;
+            if (outcome.health)
+                dst.health = outcome.health;
+            const entry = continuing
+                ? { ...current, phase: outcome.phase, message: outcome.message }
+                : {
                     id: `${stageName}.${now.getTime().toString(36)}`,
                     startTime: startedAt.toISOString(),
                     actor: opts.reverify ? ctx.actor : undefined,
                     phase: outcome.phase,
                     message: outcome.message
-                }
-                : { ...current, phase: outcome.phase, message: outcome.message };
+                };
             if (outcome.phase !== 'Running')
-                Object.assign(entry, { finishTime: now.toISOString() });
-            if (entry === current || (current && entry.id === current.id))
+                entry.finishTime = now.toISOString();
+            if (continuing)
                 c.verificationHistory[0] = entry;
             else
                 c.verificationHistory.unshift(entry);
@@ -53301,11 +53305,6 @@ async function verifyStages(ctx, opts = {}) {
                 for (const name of freightNames)
                     delete draft.freight[name]?.status.verifiedIn[stageName];
             }
-            if (current &&
-                current.phase === outcome.phase &&
-                current.message === outcome.message &&
-                !rerun)
-                return undefined;
             return `verification: ${stageName} ${outcome.phase.toLowerCase()}`;
         });
         out.push({
@@ -53314,12 +53313,11 @@ async function verifyStages(ctx, opts = {}) {
             phase: outcome.phase,
             message: outcome.message
         });
-        const log = outcome.phase === 'Successful'
-            ? ctx.logger.info
-            : outcome.phase === 'Running'
-                ? ctx.logger.info
-                : ctx.logger.warn;
-        log.call(ctx.logger, `verification of ${stageName}: ${outcome.phase} — ${outcome.message}`);
+        const line = `verification of ${stageName}: ${outcome.phase} — ${outcome.message}`;
+        if (outcome.phase === 'Failed' || outcome.phase === 'Error')
+            ctx.logger.warn(line);
+        else
+            ctx.logger.info(line);
     }
     return out;
 }
@@ -53375,6 +53373,7 @@ async function reconcilePipeline(ctx, opts = {}) {
 
 
 
+
 /** A running promotion's lease: long enough for any step, short enough that a crashed run's work is resumed. */
 const DEFAULT_LEASE_MS = 30 * 60_000;
 /** The lease duration: env WAYBILL_LEASE_SECONDS (tests shorten it to resume crashed runs), else the default. */
@@ -53413,6 +53412,15 @@ async function openPipeline(ctx) {
 function projectName(ctx) {
     return ctx.project || process.env.GITHUB_REPOSITORY?.split('/')[1] || external_node_path_default().basename(ctx.repoDir);
 }
+/** The stage named by a flag or input, or a usage error listing the stages there are. */
+function requireStage(model, name, flag = '--stage') {
+    if (!name)
+        throw new util_errors/* UsageError */.eb(`${flag} is required`);
+    const stage = model.stages.get(name);
+    if (!stage)
+        throw new util_errors/* UsageError */.eb(`stage '${name}' does not exist`, `stages: ${[...model.stages.keys()].join(', ')}`);
+    return stage;
+}
 
 ;// CONCATENATED MODULE: ./src/pipeline/report.ts
 /** Action outputs shared by every pipeline command (stable JSON shapes, see README "Outputs"). */
@@ -53437,28 +53445,6 @@ function activityOutputs(activity, state) {
         'promoted-stages': JSON.stringify(promoted),
         verified: JSON.stringify(activity.verified)
     };
-}
-/** Markdown tables of what the run did, for the job summary. */
-function activityMarkdown(activity, state) {
-    const lines = [];
-    const all = [...activity.finished, ...activity.waiting];
-    if (all.length) {
-        lines.push('### Promotions', '', '| Stage | Freight | Phase | Message |', '| --- | --- | --- | --- |');
-        for (const p of all) {
-            const live = state.promotions[p.name] ?? p;
-            lines.push(`| ${p.stage} | ${state.freight[p.freight]?.alias ?? p.freight.slice(0, 7)} | ${live.phase} | ${(live.message ?? '').replace(/\|/g, '\\|').split('\n')[0]} |`);
-        }
-        lines.push('');
-    }
-    if (activity.verified.length) {
-        lines.push('### Verification', '', '| Stage | Phase | Message |', '| --- | --- | --- |');
-        for (const v of activity.verified)
-            lines.push(`| ${v.stage} | ${v.phase} | ${v.message.replace(/\|/g, '\\|')} |`);
-        lines.push('');
-    }
-    if (activity.errors.length)
-        lines.push('### Errors', '', ...activity.errors.map((e) => `- ${e}`), '');
-    return lines.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/report/escape.ts
@@ -53896,12 +53882,8 @@ const promoteCommand = {
     },
     async run(ctx, args) {
         const stageName = args.stage;
-        if (!stageName)
-            throw new util_errors/* UsageError */.eb('--stage is required');
         const pipeline = await openPipeline(ctx);
-        const stage = pipeline.model.stages.get(stageName);
-        if (!stage)
-            throw new util_errors/* UsageError */.eb(`stage '${stageName}' does not exist`, `stages: ${[...pipeline.model.stages.keys()].join(', ')}`);
+        const stage = requireStage(pipeline.model, stageName);
         if (isControlFlow(pipeline.model, stageName)) {
             throw new util_errors/* UsageError */.eb(`stage '${stageName}' has no promotion steps (a control-flow stage): freight becomes current there when it is available`, `approve freight for it instead: waybill approve --stage ${stageName} --freight <freight>`);
         }
@@ -53984,9 +53966,7 @@ const approveCommand = {
         if (!stageName || !ref)
             throw new util_errors/* UsageError */.eb('--stage and --freight are required');
         const pipeline = await openPipeline(ctx);
-        const stage = pipeline.model.stages.get(stageName);
-        if (!stage)
-            throw new util_errors/* UsageError */.eb(`stage '${stageName}' does not exist`, `stages: ${[...pipeline.model.stages.keys()].join(', ')}`);
+        const stage = requireStage(pipeline.model, stageName);
         let alias = ref;
         await pipeline.store.update((draft) => {
             const f = findFreight(draft, ref);
@@ -54055,18 +54035,14 @@ const abortCommand = {
 ;// CONCATENATED MODULE: ./src/commands/verify.ts
 
 
-
 const verifyCommand = {
     name: 'verify',
     description: "Re-run a stage's verification now; a failure revokes verifiedIn",
     flags: { stage: { type: 'string', description: 'Stage (required)' } },
     async run(ctx, args) {
         const stageName = args.stage;
-        if (!stageName)
-            throw new util_errors/* UsageError */.eb('--stage is required');
         const pipeline = await openPipeline(ctx);
-        if (!pipeline.model.stages.has(stageName))
-            throw new util_errors/* UsageError */.eb(`stage '${stageName}' does not exist`);
+        requireStage(pipeline.model, stageName);
         const results = await verifyStages(pipeline, { stages: new Set([stageName]), reverify: true });
         const r = results[0];
         if (!r) {
@@ -54142,6 +54118,23 @@ const planCommand = {
     }
 };
 
+;// CONCATENATED MODULE: ./src/util/json.ts
+/**
+ * JSON with object keys sorted and undefined members dropped: equal data gives equal text
+ * whatever order its maps were built in (for fingerprints and change detection).
+ */
+function stableJson(v) {
+    if (Array.isArray(v))
+        return `[${v.map((x) => (x === undefined ? 'null' : stableJson(x))).join(',')}]`;
+    if (v && typeof v === 'object') {
+        const entries = Object.entries(v)
+            .filter(([, x]) => x !== undefined)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
+    }
+    return JSON.stringify(v) ?? 'null';
+}
+
 ;// CONCATENATED MODULE: ./src/freight/alias.ts
 
 /**
@@ -54204,725 +54197,6 @@ function generateAlias(id, taken) {
 /** Aliases are lowercase words joined with `-` (also what users may set by hand). */
 function isValidAlias(alias) {
     return /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(alias) && alias.length <= 63;
-}
-
-;// CONCATENATED MODULE: ./src/freight/create.ts
-
-
-
-/**
- * New freight from a set of artifacts: the ID is Kargo's fingerprint (same artifacts from the same
- * warehouse → same ID), the alias is unique among `takenAliases`.
- */
-function buildFreight(origin, artifacts, now, takenAliases) {
-    const name = freightId({ origin, ...artifacts });
-    return {
-        name,
-        alias: generateAlias(name, takenAliases),
-        origin: { kind: origin.kind, name: origin.name },
-        discoveredAt: now.toISOString(),
-        commits: artifacts.commits.map((c) => ({ ...c })),
-        images: artifacts.images.map((i) => ({ ...i })),
-        charts: artifacts.charts.map((c) => ({ ...c })),
-        status: emptyFreightStatus()
-    };
-}
-/**
- * The best candidate (`[0]`) of every discovery result, as freight artifacts; undefined when any
- * subscription has no candidate (then no freight can be made, as in Kargo).
- */
-function bestArtifacts(discovered) {
-    const commits = [];
-    for (const g of discovered.git) {
-        const c = g.commits[0];
-        if (!c)
-            return undefined;
-        commits.push(create_clean({
-            repoURL: g.repoURL,
-            id: c.id,
-            branch: c.branch,
-            tag: c.tag,
-            message: c.subject,
-            author: c.author,
-            committer: c.committer,
-            subscriptionName: g.subscriptionName
-        }));
-    }
-    const images = [];
-    for (const i of discovered.images) {
-        const r = i.references[0];
-        if (!r)
-            return undefined;
-        images.push(create_clean({
-            repoURL: i.repoURL,
-            tag: r.tag,
-            digest: r.digest,
-            annotations: r.annotations && Object.keys(r.annotations).length ? r.annotations : undefined,
-            subscriptionName: i.subscriptionName
-        }));
-    }
-    const charts = [];
-    for (const h of discovered.charts) {
-        const v = h.versions[0];
-        if (!v)
-            return undefined;
-        charts.push(create_clean({ repoURL: h.repoURL, name: h.name, version: v, subscriptionName: h.subscriptionName }));
-    }
-    return { commits, images, charts };
-}
-/** Drops undefined fields so stored freight stays minimal JSON. */
-function create_clean(o) {
-    for (const k of Object.keys(o))
-        if (o[k] === undefined)
-            delete o[k];
-    return o;
-}
-
-;// CONCATENATED MODULE: ./src/commands/assemble.ts
-
-
-
-
-
-/** `repo=value` pairs from repeated flags. */
-function pairs(values, flag) {
-    const raw = Array.isArray(values) ? values : typeof values === 'string' ? [values] : [];
-    // Action inputs arrive as one multi-line string.
-    const list = raw
-        .flatMap((v) => v.split('\n'))
-        .map((v) => v.trim())
-        .filter(Boolean);
-    return list.map((v) => {
-        const i = v.lastIndexOf('=');
-        if (i <= 0)
-            throw new util_errors/* UsageError */.eb(`--${flag} '${v}': expected <repoURL>=<value>`);
-        return { repo: v.slice(0, i), value: v.slice(i + 1) };
-    });
-}
-const sameRepo = (a, b) => normalizeGitUrl(a) === normalizeGitUrl(b) || a.toLowerCase() === b.toLowerCase();
-/**
- * Freight Assembly: picks one discovered candidate per subscription (the newest unless named) and
- * records the combination as freight. For warehouses with `freightCreationPolicy: Manual`.
- */
-function assembleArtifacts(warehouse, discovered, picks, base) {
-    const used = new Set();
-    const take = (kind, list, repoURL, name) => {
-        const key = name ? `${repoURL}/${name}` : repoURL;
-        const pick = list.find((p) => sameRepo(p.repo, repoURL) || sameRepo(p.repo, key) || p.repo === name);
-        if (pick)
-            used.add(`${kind}:${pick.repo}`);
-        return pick?.value;
-    };
-    const out = { images: [], commits: [], charts: [] };
-    for (const sub of discovered.images) {
-        const want = take('image', picks.images, sub.repoURL) ??
-            base?.images.find((i) => i.repoURL === sub.repoURL)?.tag;
-        const ref = want
-            ? sub.references.find((r) => r.tag === want || r.digest === want)
-            : sub.references[0];
-        if (!ref)
-            throw new util_errors/* WaybillError */.Pz(`warehouse ${warehouse}: ${sub.repoURL} has no discovered candidate '${want ?? ''}'`, `candidates: ${sub.references
-                .map((r) => r.tag)
-                .slice(0, 10)
-                .join(', ') || 'none (run discovery)'}`);
-        out.images.push({
-            repoURL: sub.repoURL,
-            tag: ref.tag,
-            digest: ref.digest,
-            ...(ref.annotations ? { annotations: ref.annotations } : {}),
-            ...(sub.subscriptionName ? { subscriptionName: sub.subscriptionName } : {})
-        });
-    }
-    for (const sub of discovered.git) {
-        const want = take('commit', picks.commits, sub.repoURL) ??
-            base?.commits.find((c) => sameRepo(c.repoURL, sub.repoURL))?.id;
-        const c = want
-            ? sub.commits.find((x) => x.id === want || (want.length >= 7 && x.id.startsWith(want)) || x.tag === want)
-            : sub.commits[0];
-        if (!c)
-            throw new util_errors/* WaybillError */.Pz(`warehouse ${warehouse}: ${sub.repoURL} has no discovered commit '${want ?? ''}'`, `candidates: ${sub.commits
-                .map((x) => x.tag ?? x.id.slice(0, 7))
-                .slice(0, 10)
-                .join(', ') || 'none (run discovery)'}`);
-        out.commits.push({
-            repoURL: sub.repoURL,
-            id: c.id,
-            ...(c.branch ? { branch: c.branch } : {}),
-            ...(c.tag ? { tag: c.tag } : {}),
-            ...(c.subject ? { message: c.subject } : {}),
-            ...(c.author ? { author: c.author } : {}),
-            ...(c.committer ? { committer: c.committer } : {}),
-            ...(sub.subscriptionName ? { subscriptionName: sub.subscriptionName } : {})
-        });
-    }
-    for (const sub of discovered.charts) {
-        const want = take('chart', picks.charts, sub.repoURL, sub.name) ??
-            base?.charts.find((c) => c.repoURL === sub.repoURL && c.name === sub.name)?.version;
-        const v = want ? sub.versions.find((x) => x === want) : sub.versions[0];
-        if (!v)
-            throw new util_errors/* WaybillError */.Pz(`warehouse ${warehouse}: chart ${sub.repoURL}${sub.name ? `/${sub.name}` : ''} has no discovered version '${want ?? ''}'`, `candidates: ${sub.versions.slice(0, 10).join(', ') || 'none (run discovery)'}`);
-        out.charts.push({
-            repoURL: sub.repoURL,
-            ...(sub.name ? { name: sub.name } : {}),
-            version: v,
-            ...(sub.subscriptionName ? { subscriptionName: sub.subscriptionName } : {})
-        });
-    }
-    const all = [
-        ...picks.images.map((p) => `image:${p.repo}`),
-        ...picks.commits.map((p) => `commit:${p.repo}`),
-        ...picks.charts.map((p) => `chart:${p.repo}`)
-    ];
-    const unknown = all.filter((k) => !used.has(k));
-    if (unknown.length)
-        throw new util_errors/* UsageError */.eb(`warehouse ${warehouse} has no subscription for ${unknown.map((k) => k.replace(':', ' ')).join(', ')}`);
-    return out;
-}
-const assembleCommand = {
-    name: 'assemble',
-    description: 'Freight Assembly: create freight from discovered candidates picked by hand',
-    flags: {
-        warehouse: { type: 'string', description: 'Warehouse (required)' },
-        image: {
-            type: 'string',
-            multiple: true,
-            description: '<repoURL>=<tag or digest> (default: newest candidate)'
-        },
-        commit: { type: 'string', multiple: true, description: '<repoURL>=<commit ID, prefix or tag>' },
-        chart: { type: 'string', multiple: true, description: '<repoURL or repoURL/name>=<version>' },
-        clone: {
-            type: 'string',
-            description: 'Start from this freight (ID or alias) and change only what is given'
-        }
-    },
-    async run(ctx, args) {
-        const warehouse = args.warehouse;
-        if (!warehouse)
-            throw new util_errors/* UsageError */.eb('--warehouse is required');
-        const pipeline = await openPipeline(ctx);
-        if (!pipeline.model.warehouses.has(warehouse))
-            throw new util_errors/* UsageError */.eb(`warehouse '${warehouse}' does not exist`, `warehouses: ${[...pipeline.model.warehouses.keys()].join(', ')}`);
-        const picks = {
-            images: pairs(args.image, 'image'),
-            commits: pairs(args.commit, 'commit'),
-            charts: pairs(args.chart, 'chart')
-        };
-        let result;
-        await pipeline.store.update((draft) => {
-            const discovered = draft.warehouses[warehouse]?.discovered;
-            if (!discovered)
-                throw new util_errors/* WaybillError */.Pz(`warehouse ${warehouse} has not been discovered yet`, `run: waybill discover --warehouse ${warehouse}`);
-            const base = args.clone ? findFreight(draft, args.clone) : undefined;
-            if (args.clone && !base)
-                throw new util_errors/* WaybillError */.Pz(`freight '${String(args.clone)}' does not exist`);
-            const artifacts = assembleArtifacts(warehouse, discovered, picks, base);
-            const taken = new Set(Object.values(draft.freight).map((f) => f.alias));
-            const freight = buildFreight({ kind: 'Warehouse', name: warehouse }, artifacts, ctx.now(), taken);
-            const existing = draft.freight[freight.name];
-            if (existing) {
-                result = { freight: existing, created: false };
-                return undefined;
-            }
-            draft.freight[freight.name] = freight;
-            draft.audit.push({
-                at: freight.discoveredAt,
-                actor: ctx.actor,
-                action: 'assemble',
-                freight: freight.name,
-                runURL: ctx.runURL
-            });
-            result = { freight, created: true };
-            return `assemble: ${freight.alias} (${warehouse}) by ${ctx.actor ?? 'unknown'}`;
-        });
-        const { freight, created } = result;
-        const summary = {
-            id: freight.name,
-            alias: freight.alias,
-            warehouse,
-            created,
-            images: freight.images,
-            commits: freight.commits,
-            charts: freight.charts
-        };
-        ctx.print(ctx.json
-            ? JSON.stringify(summary)
-            : `${created ? 'created' : 'already exists:'} ${freight.alias} (${freight.name.slice(0, 12)})`);
-        return { exitCode: 0, outputs: { freight: JSON.stringify([summary]) } };
-    }
-};
-
-// EXTERNAL MODULE: ./src/state/serialize.ts
-var serialize = __nccwpck_require__(3479);
-;// CONCATENATED MODULE: ./src/report/status-page.ts
-/**
- * The pipeline page: one self-contained HTML file (inline CSS, SVG and a small script; no CDN,
- * works offline and from file://) with the stage DAG laid out left to right, the freight
- * timeline per warehouse and the promotion history. A Content-Security-Policy allows only the
- * page's own inline script (by hash), so even a missed escape could not run injected code.
- */
-
-
-
-// ─── layout ────────────────────────────────────────────────────────────────────────────────
-const CARD_W = 204;
-const WAREHOUSE_H = 58;
-const GAP_X = 64;
-const GAP_Y = 22;
-const PAD = 16;
-function stageHeight(s) {
-    // title 30 + one line per origin 22 + status line 24 + promotion line 22 + padding
-    return 30 + Math.max(1, s.origins.length) * 22 + 24 + 22 + 16;
-}
-/** Columns by longest path from a warehouse; rows ordered by where their sources sit. */
-function layoutPipeline(view) {
-    const columns = [
-        view.warehouses.map((w) => ({ kind: 'Warehouse', name: w, h: WAREHOUSE_H }))
-    ];
-    for (let c = 1; c <= view.columns; c++)
-        columns.push([]);
-    for (const s of view.stages)
-        columns[s.column].push({ kind: 'Stage', name: s.name, h: stageHeight(s) });
-    const centerY = new Map();
-    const key = (kind, name) => `${kind}/${name}`;
-    const place = (col) => {
-        let y = 0;
-        const ys = [];
-        for (const n of col) {
-            ys.push(y);
-            y += n.h + GAP_Y;
-        }
-        return { ys, height: Math.max(0, y - GAP_Y) };
-    };
-    // Order each column by the mean centre of its sources in earlier columns (barycentre).
-    const sources = new Map();
-    for (const e of view.edges) {
-        const k = key('Stage', e.to);
-        const list = sources.get(k) ?? [];
-        list.push(key(e.from.kind, e.from.name));
-        sources.set(k, list);
-    }
-    const placed = columns.map((col, i) => {
-        if (i > 0) {
-            const score = (n) => {
-                const ys = (sources.get(key(n.kind, n.name)) ?? [])
-                    .map((s) => centerY.get(s))
-                    .filter((y) => y !== undefined);
-                return ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : Number.MAX_SAFE_INTEGER;
-            };
-            col.sort((a, b) => score(a) - score(b) || a.name.localeCompare(b.name));
-        }
-        const p = place(col);
-        col.forEach((n, j) => centerY.set(key(n.kind, n.name), p.ys[j] + n.h / 2));
-        return p;
-    });
-    const height = Math.max(WAREHOUSE_H, ...placed.map((p) => p.height));
-    const warehouses = new Map();
-    const stages = new Map();
-    columns.forEach((col, i) => {
-        const offset = (height - placed[i].height) / 2;
-        col.forEach((n, j) => {
-            const box = {
-                x: PAD + i * (CARD_W + GAP_X),
-                y: PAD + offset + placed[i].ys[j],
-                w: CARD_W,
-                h: n.h
-            };
-            (n.kind === 'Warehouse' ? warehouses : stages).set(n.name, box);
-        });
-    });
-    return {
-        width: PAD * 2 + columns.length * CARD_W + (columns.length - 1) * GAP_X,
-        height: height + PAD * 2,
-        warehouses,
-        stages
-    };
-}
-// ─── pieces ────────────────────────────────────────────────────────────────────────────────
-const ORIGIN_COLORS = ['#0969da', '#8250df', '#bf3989', '#1a7f37', '#bc4c00', '#0a7f86'];
-function originColor(view, warehouse) {
-    const i = view.warehouses.indexOf(warehouse);
-    return ORIGIN_COLORS[(i < 0 ? 0 : i) % ORIGIN_COLORS.length];
-}
-function time(iso) {
-    if (!iso || Number.isNaN(Date.parse(iso)))
-        return '';
-    const d = new Date(iso);
-    const text = d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-    return `<time datetime="${escapeHtml(d.toISOString())}" title="${escapeHtml(text)}">${escapeHtml(text)}</time>`;
-}
-function status_page_link(text, url, cls = '') {
-    const safe = safeUrl(url);
-    if (!safe)
-        return escapeHtml(text);
-    return `<a href="${escapeHtml(safe)}"${cls ? ` class="${cls}"` : ''} rel="noopener noreferrer">${escapeHtml(text)}</a>`;
-}
-function phaseClass(phase) {
-    switch (phase) {
-        case 'Succeeded':
-        case 'Successful':
-        case 'Verified':
-        case 'Healthy':
-            return 'ok';
-        case 'Failed':
-        case 'Errored':
-        case 'Error':
-        case 'Unhealthy':
-            return 'bad';
-        case 'Running':
-        case 'Pending':
-        case 'Progressing':
-            return 'busy';
-        default:
-            return 'muted';
-    }
-}
-function pill(text, phase, title) {
-    return `<span class="pill ${phaseClass(phase)}"${title ? ` title="${escapeHtml(title)}"` : ''}>${escapeHtml(text)}</span>`;
-}
-function prLinks(p) {
-    return promotionPrUrls(p)
-        .map((u) => status_page_link(/\/pull\/(\d+)/.exec(u) ? `PR #${/\/pull\/(\d+)/.exec(u)[1]}` : 'PR', u))
-        .join(' ');
-}
-function stageCard(view, s, box, state) {
-    const rows = s.origins.map((o) => {
-        const c = s.current.find((x) => x.warehouse === o);
-        const dot = `<span class="dot" style="background:${originColor(view, o)}"></span>`;
-        return `<div class="freight-line" title="${escapeHtml(o)}">${dot}${c
-            ? `<span class="alias" data-freight="${escapeHtml(c.id)}">${escapeHtml(c.alias)}</span>${c.verified ? '<span class="check" title="verified here">✔</span>' : ''}`
-            : '<span class="none">no freight</span>'}${s.origins.length > 1 ? `<span class="origin">${escapeHtml(o)}</span>` : ''}</div>`;
-    });
-    const status = [];
-    if (s.controlFlow)
-        status.push(pill('control flow', undefined));
-    else if (s.health && s.health !== 'NotApplicable')
-        status.push(pill(s.health, s.health, s.healthIssues.join('\n')));
-    if (s.verification) {
-        const v = s.verification;
-        const text = v.phase === 'Verified' || v.phase === 'Successful' ? 'verified' : `verify: ${v.phase}`;
-        status.push(pill(text, v.phase, v.message ? firstLine(v.message, 300) : undefined));
-    }
-    let promo = '';
-    const pending = s.pending[0];
-    if (pending) {
-        const alias = state.freight[pending.freight]?.alias ?? pending.freight.slice(0, 7);
-        promo = `${pill(pending.phase === 'Running' ? 'promoting' : 'queued', 'Running', firstLine(pending.message, 300))} ${escapeHtml(alias)} ${prLinks(pending)}`;
-    }
-    else if (s.lastPromotion) {
-        const p = s.lastPromotion;
-        promo = `<span class="muted-text">last</span> ${status_page_link(p.phase.toLowerCase(), p.runURL, `phase ${phaseClass(p.phase)}`)} ${time(p.finishedAt ?? p.createdAt)}`;
-    }
-    else if (!s.controlFlow)
-        promo = '<span class="muted-text">never promoted</span>';
-    return `<section class="stage ${s.status}" data-stage="${escapeHtml(s.name)}" style="left:${box.x}px;top:${box.y}px;width:${box.w}px;height:${box.h}px">
-<header><span class="status-dot"></span><h3>${escapeHtml(s.name)}</h3></header>
-${rows.join('\n')}
-<div class="status">${status.join(' ')}</div>
-<div class="promo">${promo}</div>
-</section>`;
-}
-function edgesSvg(view, layout) {
-    const paths = [];
-    const multi = view.warehouses.length > 1;
-    for (const e of view.edges) {
-        const from = e.from.kind === 'Warehouse'
-            ? layout.warehouses.get(e.from.name)
-            : layout.stages.get(e.from.name);
-        const to = layout.stages.get(e.to);
-        if (!from || !to)
-            continue;
-        // Spread several origins' edges between the same pair a little.
-        const sameOrigins = view.edges.filter((x) => x.from.kind === e.from.kind && x.from.name === e.from.name && x.to === e.to);
-        const k = sameOrigins.indexOf(e) - (sameOrigins.length - 1) / 2;
-        const x1 = from.x + from.w;
-        const y1 = from.y + from.h / 2 + k * 6;
-        const x2 = to.x - 6;
-        const y2 = to.y + to.h / 2 + k * 6;
-        const dx = Math.max(30, (x2 - x1) / 2);
-        const color = multi ? originColor(view, e.origin) : '#8c959f';
-        paths.push(`<path d="M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}" stroke="${color}" marker-end="url(#arrow-${view.warehouses.indexOf(e.origin)})"><title>${escapeHtml(`${e.from.name} → ${e.to} (${e.origin})`)}</title></path>`);
-    }
-    const markers = view.warehouses
-        .map((w, i) => `<marker id="arrow-${i}" viewBox="0 0 10 10" refX="4" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${multi ? originColor(view, w) : '#8c959f'}"/></marker>`)
-        .join('');
-    return `<svg class="edges" width="${layout.width}" height="${layout.height}" viewBox="0 0 ${layout.width} ${layout.height}" aria-hidden="true"><defs>${markers}</defs>${paths.join('')}</svg>`;
-}
-function pipelineSection(view, state) {
-    if (!view.stages.length && !view.warehouses.length)
-        return '<p class="empty">No stages configured.</p>';
-    const layout = layoutPipeline(view);
-    const warehouses = view.warehouses.map((w) => {
-        const box = layout.warehouses.get(w);
-        const latest = freightByWarehouse(state).get(w)?.[0];
-        return `<section class="warehouse" style="left:${box.x}px;top:${box.y}px;width:${box.w}px;height:${box.h}px;border-color:${originColor(view, w)}">
-<h3><span class="dot" style="background:${originColor(view, w)}"></span>${escapeHtml(w)}</h3>
-<div class="muted-text">${latest ? `newest <span class="alias" data-freight="${escapeHtml(latest.name)}">${escapeHtml(latest.alias)}</span>` : 'no freight yet'}</div>
-</section>`;
-    });
-    const stages = view.stages.map((s) => stageCard(view, s, layout.stages.get(s.name), state));
-    return `<div class="dag-scroll"><div class="dag" style="width:${layout.width}px;height:${layout.height}px">
-${edgesSvg(view, layout)}
-${warehouses.join('\n')}
-${stages.join('\n')}
-</div></div>`;
-}
-function artifactHtml(f) {
-    const items = [
-        ...f.images.map((i) => `<li title="${escapeHtml(i.digest)}"><span class="kind">image</span> ${escapeHtml(i.repoURL)}:<b>${escapeHtml(i.tag)}</b></li>`),
-        ...f.commits.map((c) => `<li title="${escapeHtml(c.id)}"><span class="kind">git</span> ${escapeHtml(c.repoURL.replace(/^https?:\/\//, ''))} <b>${escapeHtml(c.tag ?? c.id.slice(0, 7))}</b>${c.message ? `<div class="subject">${escapeHtml(firstLine(c.message, 160))}</div>` : ''}</li>`),
-        ...f.charts.map((c) => `<li><span class="kind">chart</span> ${escapeHtml(c.name ? `${c.repoURL}/${c.name}` : c.repoURL)} <b>${escapeHtml(c.version)}</b></li>`)
-    ];
-    return `<ul class="artifacts">${items.join('')}</ul>`;
-}
-function freightSection(view, state, limit) {
-    const byWarehouse = freightByWarehouse(state);
-    if (!byWarehouse.size)
-        return '<p class="empty">No freight discovered yet.</p>';
-    const stageNames = view.stages.map((s) => s.name);
-    const out = [];
-    for (const w of [...byWarehouse.keys()].sort()) {
-        const all = byWarehouse.get(w);
-        const shown = all.filter((f, i) => i < limit || Object.keys(f.status.currentlyIn).length);
-        const cards = shown.map((f) => {
-            const current = stageNames.filter((s) => f.status.currentlyIn[s]);
-            const verified = stageNames.filter((s) => f.status.verifiedIn[s] && !f.status.currentlyIn[s]);
-            const approved = Object.keys(f.status.approvedFor);
-            const chips = [
-                ...current.map((s) => `<span class="chip current${f.status.verifiedIn[s] ? ' verified' : ''}" title="current${f.status.verifiedIn[s] ? ' and verified' : ''} in ${escapeHtml(s)}">${escapeHtml(s)}</span>`),
-                ...verified.map((s) => `<span class="chip verified" title="verified in ${escapeHtml(s)}">${escapeHtml(s)}</span>`),
-                ...approved.map((s) => `<span class="chip approved" title="approved for ${escapeHtml(s)}">${escapeHtml(s)} ✓</span>`)
-            ];
-            return `<article class="freight" data-freight="${escapeHtml(f.name)}">
-<header><span class="alias">${escapeHtml(f.alias)}</span><code title="${escapeHtml(f.name)}">${escapeHtml(f.name.slice(0, 7))}</code></header>
-<div class="when">${time(f.discoveredAt)}</div>
-${artifactHtml(f)}
-<div class="chips">${chips.join('') || '<span class="muted-text">not promoted yet</span>'}</div>
-</article>`;
-        });
-        const more = all.length - shown.length;
-        out.push(`<div class="timeline">
-<h3><span class="dot" style="background:${originColor(view, w)}"></span>${escapeHtml(w)} <span class="muted-text">${all.length} freight, newest first</span></h3>
-<div class="track">${cards.join('\n')}${more > 0 ? `<div class="more">${more} older</div>` : ''}</div>
-</div>`);
-    }
-    return out.join('\n');
-}
-function historySection(state, limit) {
-    const all = promotionsNewestFirst(state);
-    if (!all.length)
-        return '<p class="empty">No promotions yet.</p>';
-    const rows = all.slice(0, limit).map((p) => {
-        const f = state.freight[p.freight];
-        const links = [p.runURL ? status_page_link('run', p.runURL) : '', prLinks(p)].filter(Boolean).join(' ');
-        return `<tr data-freight="${escapeHtml(p.freight)}">
-<td>${time(p.createdAt)}</td>
-<td><b>${escapeHtml(p.stage)}</b></td>
-<td><span class="alias">${escapeHtml(f?.alias ?? p.freight.slice(0, 7))}</span></td>
-<td>${pill(p.phase, p.phase)}</td>
-<td>${p.auto ? '<span class="muted-text">auto</span>' : escapeHtml(p.actor ?? 'manual')}</td>
-<td class="msg" title="${escapeHtml(p.message ?? '')}">${escapeHtml(firstLine(p.message, 140))}</td>
-<td class="links">${links}</td>
-</tr>`;
-    });
-    return `<div class="table-scroll"><table class="history">
-<thead><tr><th>Created</th><th>Stage</th><th>Freight</th><th>Phase</th><th>By</th><th>Message</th><th>Links</th></tr></thead>
-<tbody>
-${rows.join('\n')}
-</tbody></table></div>${all.length > limit ? `<p class="muted-text">${all.length - limit} older promotions not shown.</p>` : ''}`;
-}
-// ─── page ──────────────────────────────────────────────────────────────────────────────────
-const CSS = `
-:root{--bg:#f6f8fa;--card:#fff;--fg:#1f2328;--muted:#656d76;--line:#d0d7de;--ok:#1a7f37;--ok-bg:#dafbe1;--bad:#cf222e;--bad-bg:#ffebe9;--busy:#9a6700;--busy-bg:#fff8c5;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--card:#161b22;--fg:#e6edf3;--muted:#8d96a0;--line:#30363d;--ok:#3fb950;--ok-bg:#12261e;--bad:#f85149;--bad-bg:#2d1214;--busy:#d29922;--busy-bg:#272115}}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif}
-.top{display:flex;align-items:baseline;gap:16px;flex-wrap:wrap;padding:18px 24px;border-bottom:1px solid var(--line);background:var(--card)}
-.top h1{font-size:20px;margin:0}.top h1 .brand{color:var(--muted);font-weight:400}
-main{padding:8px 24px 40px}
-h2{font-size:16px;margin:26px 0 10px}
-h3{font-size:14px;margin:0}
-a{color:#0969da}@media (prefers-color-scheme:dark){a{color:#4493f8}}
-.muted-text,.when{color:var(--muted);font-size:12px}
-.empty{color:var(--muted)}
-.legend{display:flex;gap:14px;flex-wrap:wrap;font-size:12px;color:var(--muted);margin-bottom:8px}
-.legend span{display:inline-flex;align-items:center;gap:5px}
-.dag-scroll{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:10px}
-.dag{position:relative}
-.edges{position:absolute;left:0;top:0}.edges path{fill:none;stroke-width:2;opacity:.75}
-.warehouse,.stage{position:absolute;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:8px 12px;overflow:hidden;box-shadow:0 1px 2px rgba(0,0,0,.06)}
-.warehouse{border-width:2px;border-style:dashed}
-.warehouse h3,.timeline h3{display:flex;align-items:center;gap:6px}
-.stage{border-left-width:5px}
-.stage.healthy{border-left-color:var(--ok)}.stage.failed{border-left-color:var(--bad)}.stage.progressing{border-left-color:var(--busy)}.stage.unknown{border-left-color:var(--line)}
-.stage header{display:flex;align-items:center;gap:7px;height:22px;margin-bottom:4px}
-.status-dot{width:9px;height:9px;border-radius:50%;background:var(--line);flex:none}
-.healthy .status-dot{background:var(--ok)}.failed .status-dot{background:var(--bad)}.progressing .status-dot{background:var(--busy)}
-.stage h3{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.freight-line{display:flex;align-items:center;gap:6px;height:22px;white-space:nowrap;overflow:hidden}
-.dot{width:8px;height:8px;border-radius:2px;flex:none;display:inline-block}
-.alias{font-family:var(--mono);font-size:12.5px;font-weight:600}
-.origin{color:var(--muted);font-size:11px;margin-left:auto}
-.check{color:var(--ok);font-size:12px}
-.none{color:var(--muted);font-style:italic;font-size:12px}
-.status{height:24px;display:flex;gap:4px;align-items:center;white-space:nowrap;overflow:hidden}
-.promo{height:22px;font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.pill{display:inline-block;font-size:11px;line-height:18px;padding:0 7px;border-radius:9px;background:var(--bg);color:var(--muted);border:1px solid var(--line)}
-.pill.ok{background:var(--ok-bg);color:var(--ok);border-color:transparent}.pill.bad{background:var(--bad-bg);color:var(--bad);border-color:transparent}.pill.busy{background:var(--busy-bg);color:var(--busy);border-color:transparent}
-.phase.ok{color:var(--ok)}.phase.bad{color:var(--bad)}.phase.busy{color:var(--busy)}
-.timeline{margin-bottom:16px}
-.timeline h3{margin-bottom:6px}
-.track{display:flex;gap:10px;overflow-x:auto;padding-bottom:6px}
-.freight{flex:none;width:250px;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:8px 10px}
-.freight header{display:flex;justify-content:space-between;align-items:baseline}
-.freight code{color:var(--muted);font-size:11px}
-.artifacts{list-style:none;margin:6px 0;padding:0;font-size:12px}
-.artifacts li{margin:2px 0;overflow-wrap:anywhere}
-.kind{display:inline-block;font-size:10px;text-transform:uppercase;color:var(--muted);width:38px}
-.subject{color:var(--muted);margin-left:42px;overflow-wrap:anywhere}
-.chips{display:flex;flex-wrap:wrap;gap:4px}
-.chip{font-size:11px;padding:0 7px;line-height:18px;border-radius:9px;border:1px solid var(--line);color:var(--muted)}
-.chip.verified{border-color:var(--ok);color:var(--ok)}
-.chip.current{background:var(--busy-bg);color:var(--busy);border-color:transparent}
-.chip.current.verified{background:var(--ok-bg);color:var(--ok)}
-.chip.approved{border-style:dashed}
-.more{align-self:center;color:var(--muted);padding:0 12px;white-space:nowrap}
-.table-scroll{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:10px}
-table.history{border-collapse:collapse;width:100%;font-size:13px}
-.history th,.history td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top;white-space:nowrap}
-.history td.msg{white-space:normal;max-width:420px;overflow-wrap:anywhere}
-.history tr:last-child td{border-bottom:0}
-.history th{font-size:12px;color:var(--muted);font-weight:600}
-.links a{margin-right:6px}
-.hl{outline:3px solid #0969da;outline-offset:1px}
-tr.hl{outline:none;background:var(--busy-bg)}
-`;
-/** Relative times and freight highlighting; no network, no eval, no innerHTML. */
-const SCRIPT = `(function(){
-var now=Date.now();
-function ago(t){var s=Math.round((now-t)/1000);if(s<60)return'just now';var m=Math.round(s/60);if(m<60)return m+' min ago';var h=Math.round(m/60);if(h<48)return h+' h ago';return Math.round(h/24)+' days ago';}
-var times=document.querySelectorAll('time[datetime]');
-for(var i=0;i<times.length;i++){var t=Date.parse(times[i].getAttribute('datetime'));if(!isNaN(t))times[i].textContent=ago(t);}
-function mark(id,on){var els=document.querySelectorAll('[data-freight]');for(var j=0;j<els.length;j++){var el=els[j];if(el.getAttribute('data-freight')!==id)continue;var box=el.closest('.stage,.warehouse,.freight,tr')||el;box.classList.toggle('hl',on);}}
-document.addEventListener('mouseover',function(e){var el=e.target&&e.target.closest&&e.target.closest('[data-freight]');if(el)mark(el.getAttribute('data-freight'),true);});
-document.addEventListener('mouseout',function(e){var el=e.target&&e.target.closest&&e.target.closest('[data-freight]');if(el)mark(el.getAttribute('data-freight'),false);});
-})();`;
-const SCRIPT_HASH = external_node_crypto_default().createHash('sha256').update(SCRIPT).digest('base64');
-function legend(view) {
-    const items = [
-        '<span><span class="status-dot" style="background:var(--ok)"></span>healthy</span>',
-        '<span><span class="status-dot" style="background:var(--busy)"></span>progressing</span>',
-        '<span><span class="status-dot" style="background:var(--bad)"></span>failed</span>',
-        '<span><span class="check">✔</span>verified in the stage</span>'
-    ];
-    if (view.warehouses.length > 1)
-        for (const w of view.warehouses)
-            items.push(`<span><span class="dot" style="background:${originColor(view, w)}"></span>${escapeHtml(w)}</span>`);
-    return `<div class="legend">${items.join('')}</div>`;
-}
-/** The whole page. */
-function renderStatusPage(input) {
-    const { model, state, project } = input;
-    const view = pipelineView(model, state);
-    const repo = input.repoUrl
-        ? status_page_link(input.repoUrl.replace(/^https?:\/\/(www\.)?/, ''), input.repoUrl)
-        : '';
-    const generated = input.generatedAt.toISOString();
-    const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'; img-src data:; base-uri 'none'; form-action 'none'`;
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(project)} · Waybill pipeline</title>
-<link rel="icon" href="data:,">
-<style>${CSS}</style>
-</head>
-<body>
-<div class="top">
-<h1><span class="brand">Waybill ·</span> ${escapeHtml(project)}</h1>
-${repo ? `<span>${repo}</span>` : ''}
-<span class="muted-text">generated ${time(generated)}</span>
-<span class="muted-text">${view.stages.length} stages · ${Object.keys(state.freight).length} freight · ${Object.keys(state.promotions).length} promotions</span>
-</div>
-<main>
-<h2>Pipeline</h2>
-${legend(view)}
-${pipelineSection(view, state)}
-<h2>Freight</h2>
-${freightSection(view, state, input.freightLimit ?? 30)}
-<h2>Promotion history</h2>
-${historySection(state, input.historyLimit ?? 100)}
-</main>
-<script>${SCRIPT}</script>
-</body>
-</html>
-`;
-}
-
-;// CONCATENATED MODULE: ./src/report/publish.ts
-
-
-
-
-
-
-/** The state branch file GitHub Pages serves (Settings → Pages → branch waybill/state). */
-const STATUS_PAGE_FILE = 'index.html';
-/** The state the page shows, hashed: the page is re-rendered only when the state changed. */
-function pageFingerprint(model, state) {
-    const config = [...model.stages.keys(), ...model.warehouses.keys()].join(',');
-    return external_node_crypto_default().createHash('sha256')
-        .update(config)
-        .update((0,serialize/* serializeState */.sU)(state))
-        .digest('hex')
-        .slice(0, 16);
-}
-/**
- * Writes the pipeline page to the state branch next to state.json, rendered from the state it is
- * committed with. A pipeline that has not changed since the page was rendered makes no commit:
- * the page carries a fingerprint of what it shows.
- */
-async function publishStatusPage(ctx, model, store) {
-    const s = store ?? (0,state_open/* openStateStore */.V)(ctx);
-    const project = projectName(ctx);
-    await s.read({ cached: Boolean(store) });
-    const tip = s.lastTip;
-    const current = tip
-        ? await (0,git/* gitTry */.W_)(['cat-file', 'blob', `${tip}:${STATUS_PAGE_FILE}`], { cwd: ctx.repoDir })
-        : undefined;
-    const published = current?.code === 0 ? /<!-- waybill-page ([0-9a-f]+) -->/.exec(current.stdout)?.[1] : undefined;
-    const result = await s.update((draft) => {
-        const fingerprint = pageFingerprint(model, draft);
-        if (fingerprint === published)
-            return undefined;
-        const html = renderStatusPage({ model, state: draft, project, generatedAt: ctx.now() });
-        return {
-            message: 'page: update index.html',
-            files: {
-                [STATUS_PAGE_FILE]: html.replace(/<\/html>\s*$/, `<!-- waybill-page ${fingerprint} -->\n</html>\n`)
-            }
-        };
-    });
-    return result.committed;
-}
-
-;// CONCATENATED MODULE: ./src/util/json.ts
-/**
- * JSON with object keys sorted and undefined members dropped: equal data gives equal text
- * whatever order its maps were built in (for fingerprints and change detection).
- */
-function stableJson(v) {
-    if (Array.isArray(v))
-        return `[${v.map((x) => (x === undefined ? 'null' : stableJson(x))).join(',')}]`;
-    if (v && typeof v === 'object') {
-        const entries = Object.entries(v)
-            .filter(([, x]) => x !== undefined)
-            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
-    }
-    return JSON.stringify(v) ?? 'null';
 }
 
 ;// CONCATENATED MODULE: ./src/discovery/path-filter.ts
@@ -55828,6 +55102,99 @@ async function changedPaths(dir, ids) {
     return new Map(parseLog(out).map((r) => [r.id, r.paths]));
 }
 
+// EXTERNAL MODULE: ./src/state/schema.ts
+var state_schema = __nccwpck_require__(6858);
+;// CONCATENATED MODULE: ./src/freight/create.ts
+
+
+
+
+/**
+ * New freight from a set of artifacts: the ID is Kargo's fingerprint (same artifacts from the same
+ * warehouse → same ID), the alias is unique among `takenAliases`.
+ */
+function buildFreight(origin, artifacts, now, takenAliases) {
+    const name = freightId({ origin, ...artifacts });
+    return {
+        name,
+        alias: generateAlias(name, takenAliases),
+        origin: { kind: origin.kind, name: origin.name },
+        discoveredAt: now.toISOString(),
+        commits: artifacts.commits.map((c) => cleanStrings(c)),
+        images: artifacts.images.map((i) => cleanStrings(i)),
+        charts: artifacts.charts.map((c) => cleanStrings(c)),
+        status: emptyFreightStatus()
+    };
+}
+/**
+ * A copy with control characters replaced in every string (keys too): commit subjects, authors
+ * and image annotations come from other people's repositories (ANSI colours, bells), and the
+ * state refuses freight that holds them. None of these strings is part of the freight ID.
+ */
+function cleanStrings(value) {
+    if (typeof value === 'string')
+        return (0,state_schema/* stripControlCharacters */.OH)(value);
+    if (Array.isArray(value))
+        return value.map(cleanStrings);
+    if (value && typeof value === 'object') {
+        const out = {};
+        for (const [k, v] of Object.entries(value))
+            out[(0,state_schema/* stripControlCharacters */.OH)(k)] = cleanStrings(v);
+        return out;
+    }
+    return value;
+}
+/**
+ * The best candidate (`[0]`) of every discovery result, as freight artifacts; undefined when any
+ * subscription has no candidate (then no freight can be made, as in Kargo).
+ */
+function bestArtifacts(discovered) {
+    const commits = [];
+    for (const g of discovered.git) {
+        const c = g.commits[0];
+        if (!c)
+            return undefined;
+        commits.push(create_clean({
+            repoURL: g.repoURL,
+            id: c.id,
+            branch: c.branch,
+            tag: c.tag,
+            message: c.subject,
+            author: c.author,
+            committer: c.committer,
+            subscriptionName: g.subscriptionName
+        }));
+    }
+    const images = [];
+    for (const i of discovered.images) {
+        const r = i.references[0];
+        if (!r)
+            return undefined;
+        images.push(create_clean({
+            repoURL: i.repoURL,
+            tag: r.tag,
+            digest: r.digest,
+            annotations: r.annotations && Object.keys(r.annotations).length ? r.annotations : undefined,
+            subscriptionName: i.subscriptionName
+        }));
+    }
+    const charts = [];
+    for (const h of discovered.charts) {
+        const v = h.versions[0];
+        if (!v)
+            return undefined;
+        charts.push(create_clean({ repoURL: h.repoURL, name: h.name, version: v, subscriptionName: h.subscriptionName }));
+    }
+    return { commits, images, charts };
+}
+/** Drops undefined fields so stored freight stays minimal JSON. */
+function create_clean(o) {
+    for (const k of Object.keys(o))
+        if (o[k] === undefined)
+            delete o[k];
+    return o;
+}
+
 ;// CONCATENATED MODULE: ./src/discovery/image/index.ts
 
 
@@ -56656,6 +56023,743 @@ async function runDiscovery(ctx, options = {}) {
     return { newFreight, errors, outcomes, skipped, reason, stats };
 }
 
+;// CONCATENATED MODULE: ./src/commands/args.ts
+
+
+/** Reads `--event` (a JSON string or a file path) with `--event-name`. */
+function eventFromArgs(args) {
+    const name = args['event-name'];
+    const raw = args.event;
+    if (!name && !raw)
+        return undefined;
+    if (!name)
+        throw new util_errors/* UsageError */.eb('--event needs --event-name');
+    let payload = {};
+    if (raw) {
+        const text = raw.trim().startsWith('{') ? raw : external_node_fs_default().readFileSync(raw, 'utf8');
+        try {
+            payload = JSON.parse(text);
+        }
+        catch (err) {
+            throw new util_errors/* UsageError */.eb(`--event is not valid JSON: ${err.message}`);
+        }
+    }
+    return { name, payload };
+}
+/** A repeated flag, or one input holding several values (whitespace or comma separated). */
+function args_list(v) {
+    return Array.isArray(v)
+        ? v
+        : typeof v === 'string' && v
+            ? v.split(/[\s,]+/).filter(Boolean)
+            : [];
+}
+
+;// CONCATENATED MODULE: ./src/commands/discover.ts
+
+
+
+
+/** The JSON shape of new freight in `--json` output and the `freight` output. */
+function freightSummary(f) {
+    return {
+        id: f.name,
+        alias: f.alias,
+        warehouse: f.origin.name,
+        images: f.images.map((i) => ({ repoURL: i.repoURL, tag: i.tag, digest: i.digest })),
+        commits: f.commits.map((c) => ({
+            repoURL: c.repoURL,
+            id: c.id,
+            ...(c.branch ? { branch: c.branch } : {}),
+            ...(c.tag ? { tag: c.tag } : {}),
+            ...(c.message ? { message: c.message } : {})
+        })),
+        charts: f.charts.map((c) => ({ repoURL: c.repoURL, name: c.name, version: c.version }))
+    };
+}
+const cell = (s) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const discoverCommand = {
+    name: 'discover',
+    description: 'Discover new images, commits and charts; create freight',
+    flags: {
+        warehouse: { type: 'string', multiple: true, description: 'Only this warehouse (repeatable)' },
+        force: { type: 'boolean', description: 'Discover even if the interval has not passed' },
+        'event-name': {
+            type: 'string',
+            description: 'GitHub event name (push, registry_package, repository_dispatch, …)'
+        },
+        event: { type: 'string', description: 'The event payload: JSON, or a path to a JSON file' }
+    },
+    async run(ctx, args) {
+        const pipeline = await openPipeline(ctx);
+        const event = eventFromArgs(args);
+        const run = await runDiscovery({
+            model: pipeline.model,
+            store: pipeline.store,
+            services: ctx.services,
+            logger: ctx.logger,
+            now: ctx.now,
+            reservedBranches: reservedBranches(pipeline.model, ctx.stateBranch)
+        }, { warehouses: args_list(args.warehouse), force: Boolean(args.force), event });
+        const freight = run.newFreight.map(freightSummary);
+        if (ctx.json)
+            ctx.print(JSON.stringify({ freight, errors: run.errors }, null, 2));
+        else {
+            if (!freight.length)
+                ctx.print('No new freight.');
+            for (const f of run.newFreight)
+                ctx.print(`${f.alias}  ${f.name.slice(0, 7)}  ${f.origin.name}  ${artifactLines(f).join(', ')}`);
+            for (const o of run.outcomes)
+                for (const p of o.problems)
+                    ctx.print(`${o.warehouse}: ${p}`);
+            for (const e of run.errors)
+                ctx.print(`${e.warehouse}: error: ${e.message}`);
+        }
+        const lines = ['### Discovery', '', `Trigger: ${cell(run.reason)}`, ''];
+        if (run.newFreight.length) {
+            lines.push('| Freight | ID | Warehouse | Artifacts |', '| --- | --- | --- | --- |');
+            for (const f of run.newFreight)
+                lines.push(`| ${f.alias} | \`${f.name.slice(0, 7)}\` | ${f.origin.name} | ${cell(artifactLines(f).join(', '))} |`);
+        }
+        else
+            lines.push('No new freight.');
+        const notes = [
+            ...run.outcomes.flatMap((o) => o.problems.map((p) => `- ${o.warehouse}: ${cell(p)}`)),
+            ...run.errors.map((e) => `- :x: ${e.warehouse}: ${cell(e.message)}`)
+        ];
+        if (notes.length)
+            lines.push('', ...notes);
+        return {
+            exitCode: run.errors.length ? 1 : 0,
+            outputs: { freight: JSON.stringify(freight) },
+            summary: lines.join('\n') + '\n'
+        };
+    }
+};
+
+;// CONCATENATED MODULE: ./src/commands/assemble.ts
+
+
+
+
+
+
+/** `repo=value` pairs from repeated flags. */
+function pairs(values, flag) {
+    const raw = Array.isArray(values) ? values : typeof values === 'string' ? [values] : [];
+    // Action inputs arrive as one multi-line string.
+    const list = raw
+        .flatMap((v) => v.split('\n'))
+        .map((v) => v.trim())
+        .filter(Boolean);
+    return list.map((v) => {
+        const i = v.lastIndexOf('=');
+        if (i <= 0)
+            throw new util_errors/* UsageError */.eb(`--${flag} '${v}': expected <repoURL>=<value>`);
+        return { repo: v.slice(0, i), value: v.slice(i + 1) };
+    });
+}
+const sameRepo = (a, b) => normalizeGitUrl(a) === normalizeGitUrl(b) || a.toLowerCase() === b.toLowerCase();
+/**
+ * Freight Assembly: picks one discovered candidate per subscription (the newest unless named) and
+ * records the combination as freight. For warehouses with `freightCreationPolicy: Manual`.
+ */
+function assembleArtifacts(warehouse, discovered, picks, base) {
+    const used = new Set();
+    const take = (kind, list, repoURL, name) => {
+        const key = name ? `${repoURL}/${name}` : repoURL;
+        const pick = list.find((p) => sameRepo(p.repo, repoURL) || sameRepo(p.repo, key) || p.repo === name);
+        if (pick)
+            used.add(`${kind}:${pick.repo}`);
+        return pick?.value;
+    };
+    const out = { images: [], commits: [], charts: [] };
+    for (const sub of discovered.images) {
+        const want = take('image', picks.images, sub.repoURL) ??
+            base?.images.find((i) => i.repoURL === sub.repoURL)?.tag;
+        const ref = want
+            ? sub.references.find((r) => r.tag === want || r.digest === want)
+            : sub.references[0];
+        if (!ref)
+            throw new util_errors/* WaybillError */.Pz(`warehouse ${warehouse}: ${sub.repoURL} has no discovered candidate '${want ?? ''}'`, `candidates: ${sub.references
+                .map((r) => r.tag)
+                .slice(0, 10)
+                .join(', ') || 'none (run discovery)'}`);
+        out.images.push({
+            repoURL: sub.repoURL,
+            tag: ref.tag,
+            digest: ref.digest,
+            ...(ref.annotations ? { annotations: ref.annotations } : {}),
+            ...(sub.subscriptionName ? { subscriptionName: sub.subscriptionName } : {})
+        });
+    }
+    for (const sub of discovered.git) {
+        const want = take('commit', picks.commits, sub.repoURL) ??
+            base?.commits.find((c) => sameRepo(c.repoURL, sub.repoURL))?.id;
+        const c = want
+            ? sub.commits.find((x) => x.id === want || (want.length >= 7 && x.id.startsWith(want)) || x.tag === want)
+            : sub.commits[0];
+        if (!c)
+            throw new util_errors/* WaybillError */.Pz(`warehouse ${warehouse}: ${sub.repoURL} has no discovered commit '${want ?? ''}'`, `candidates: ${sub.commits
+                .map((x) => x.tag ?? x.id.slice(0, 7))
+                .slice(0, 10)
+                .join(', ') || 'none (run discovery)'}`);
+        out.commits.push({
+            repoURL: sub.repoURL,
+            id: c.id,
+            ...(c.branch ? { branch: c.branch } : {}),
+            ...(c.tag ? { tag: c.tag } : {}),
+            ...(c.subject ? { message: c.subject } : {}),
+            ...(c.author ? { author: c.author } : {}),
+            ...(c.committer ? { committer: c.committer } : {}),
+            ...(sub.subscriptionName ? { subscriptionName: sub.subscriptionName } : {})
+        });
+    }
+    for (const sub of discovered.charts) {
+        const want = take('chart', picks.charts, sub.repoURL, sub.name) ??
+            base?.charts.find((c) => c.repoURL === sub.repoURL && c.name === sub.name)?.version;
+        const v = want ? sub.versions.find((x) => x === want) : sub.versions[0];
+        if (!v)
+            throw new util_errors/* WaybillError */.Pz(`warehouse ${warehouse}: chart ${sub.repoURL}${sub.name ? `/${sub.name}` : ''} has no discovered version '${want ?? ''}'`, `candidates: ${sub.versions.slice(0, 10).join(', ') || 'none (run discovery)'}`);
+        out.charts.push({
+            repoURL: sub.repoURL,
+            ...(sub.name ? { name: sub.name } : {}),
+            version: v,
+            ...(sub.subscriptionName ? { subscriptionName: sub.subscriptionName } : {})
+        });
+    }
+    const all = [
+        ...picks.images.map((p) => `image:${p.repo}`),
+        ...picks.commits.map((p) => `commit:${p.repo}`),
+        ...picks.charts.map((p) => `chart:${p.repo}`)
+    ];
+    const unknown = all.filter((k) => !used.has(k));
+    if (unknown.length)
+        throw new util_errors/* UsageError */.eb(`warehouse ${warehouse} has no subscription for ${unknown.map((k) => k.replace(':', ' ')).join(', ')}`);
+    return out;
+}
+const assembleCommand = {
+    name: 'assemble',
+    description: 'Freight Assembly: create freight from discovered candidates picked by hand',
+    flags: {
+        warehouse: { type: 'string', description: 'Warehouse (required)' },
+        image: {
+            type: 'string',
+            multiple: true,
+            description: '<repoURL>=<tag or digest> (default: newest candidate)'
+        },
+        commit: { type: 'string', multiple: true, description: '<repoURL>=<commit ID, prefix or tag>' },
+        chart: { type: 'string', multiple: true, description: '<repoURL or repoURL/name>=<version>' },
+        clone: {
+            type: 'string',
+            description: 'Start from this freight (ID or alias) and change only what is given'
+        }
+    },
+    async run(ctx, args) {
+        const warehouse = args.warehouse;
+        if (!warehouse)
+            throw new util_errors/* UsageError */.eb('--warehouse is required');
+        const pipeline = await openPipeline(ctx);
+        if (!pipeline.model.warehouses.has(warehouse))
+            throw new util_errors/* UsageError */.eb(`warehouse '${warehouse}' does not exist`, `warehouses: ${[...pipeline.model.warehouses.keys()].join(', ')}`);
+        const picks = {
+            images: pairs(args.image, 'image'),
+            commits: pairs(args.commit, 'commit'),
+            charts: pairs(args.chart, 'chart')
+        };
+        let result;
+        await pipeline.store.update((draft) => {
+            const discovered = draft.warehouses[warehouse]?.discovered;
+            if (!discovered)
+                throw new util_errors/* WaybillError */.Pz(`warehouse ${warehouse} has not been discovered yet`, `run: waybill discover --warehouse ${warehouse}`);
+            const base = args.clone ? findFreight(draft, args.clone) : undefined;
+            if (args.clone && !base)
+                throw new util_errors/* WaybillError */.Pz(`freight '${String(args.clone)}' does not exist`);
+            const artifacts = assembleArtifacts(warehouse, discovered, picks, base);
+            const taken = new Set(Object.values(draft.freight).map((f) => f.alias));
+            const freight = buildFreight({ kind: 'Warehouse', name: warehouse }, artifacts, ctx.now(), taken);
+            const existing = draft.freight[freight.name];
+            if (existing) {
+                result = { freight: existing, created: false };
+                return undefined;
+            }
+            draft.freight[freight.name] = freight;
+            draft.audit.push({
+                at: freight.discoveredAt,
+                actor: ctx.actor,
+                action: 'assemble',
+                freight: freight.name,
+                runURL: ctx.runURL
+            });
+            result = { freight, created: true };
+            return `assemble: ${freight.alias} (${warehouse}) by ${ctx.actor ?? 'unknown'}`;
+        });
+        const { freight, created } = result;
+        const summary = { ...freightSummary(freight), created };
+        ctx.print(ctx.json
+            ? JSON.stringify(summary)
+            : `${created ? 'created' : 'already exists:'} ${freight.alias} (${freight.name.slice(0, 12)})`);
+        return { exitCode: 0, outputs: { freight: JSON.stringify([summary]) } };
+    }
+};
+
+// EXTERNAL MODULE: ./src/state/serialize.ts
+var serialize = __nccwpck_require__(3479);
+;// CONCATENATED MODULE: ./src/report/status-page.ts
+/**
+ * The pipeline page: one self-contained HTML file (inline CSS, SVG and a small script; no CDN,
+ * works offline and from file://) with the stage DAG laid out left to right, the freight
+ * timeline per warehouse and the promotion history. A Content-Security-Policy allows only the
+ * page's own inline script (by hash), so even a missed escape could not run injected code.
+ */
+
+
+
+// ─── layout ────────────────────────────────────────────────────────────────────────────────
+const CARD_W = 204;
+const WAREHOUSE_H = 58;
+const GAP_X = 64;
+const GAP_Y = 22;
+const PAD = 16;
+function stageHeight(s) {
+    // title 30 + one line per origin 22 + status line 24 + promotion line 22 + padding
+    return 30 + Math.max(1, s.origins.length) * 22 + 24 + 22 + 16;
+}
+/** Columns by longest path from a warehouse; rows ordered by where their sources sit. */
+function layoutPipeline(view) {
+    const columns = [
+        view.warehouses.map((w) => ({ kind: 'Warehouse', name: w, h: WAREHOUSE_H }))
+    ];
+    for (let c = 1; c <= view.columns; c++)
+        columns.push([]);
+    for (const s of view.stages)
+        columns[s.column].push({ kind: 'Stage', name: s.name, h: stageHeight(s) });
+    const centerY = new Map();
+    const key = (kind, name) => `${kind}/${name}`;
+    const place = (col) => {
+        let y = 0;
+        const ys = [];
+        for (const n of col) {
+            ys.push(y);
+            y += n.h + GAP_Y;
+        }
+        return { ys, height: Math.max(0, y - GAP_Y) };
+    };
+    // Order each column by the mean centre of its sources in earlier columns (barycentre).
+    const sources = new Map();
+    for (const e of view.edges) {
+        const k = key('Stage', e.to);
+        const list = sources.get(k) ?? [];
+        list.push(key(e.from.kind, e.from.name));
+        sources.set(k, list);
+    }
+    const placed = columns.map((col, i) => {
+        if (i > 0) {
+            const score = (n) => {
+                const ys = (sources.get(key(n.kind, n.name)) ?? [])
+                    .map((s) => centerY.get(s))
+                    .filter((y) => y !== undefined);
+                return ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : Number.MAX_SAFE_INTEGER;
+            };
+            col.sort((a, b) => score(a) - score(b) || a.name.localeCompare(b.name));
+        }
+        const p = place(col);
+        col.forEach((n, j) => centerY.set(key(n.kind, n.name), p.ys[j] + n.h / 2));
+        return p;
+    });
+    const height = Math.max(WAREHOUSE_H, ...placed.map((p) => p.height));
+    const warehouses = new Map();
+    const stages = new Map();
+    columns.forEach((col, i) => {
+        const offset = (height - placed[i].height) / 2;
+        col.forEach((n, j) => {
+            const box = {
+                x: PAD + i * (CARD_W + GAP_X),
+                y: PAD + offset + placed[i].ys[j],
+                w: CARD_W,
+                h: n.h
+            };
+            (n.kind === 'Warehouse' ? warehouses : stages).set(n.name, box);
+        });
+    });
+    return {
+        width: PAD * 2 + columns.length * CARD_W + (columns.length - 1) * GAP_X,
+        height: height + PAD * 2,
+        warehouses,
+        stages
+    };
+}
+// ─── pieces ────────────────────────────────────────────────────────────────────────────────
+const ORIGIN_COLORS = ['#0969da', '#8250df', '#bf3989', '#1a7f37', '#bc4c00', '#0a7f86'];
+function originColor(view, warehouse) {
+    const i = view.warehouses.indexOf(warehouse);
+    return ORIGIN_COLORS[(i < 0 ? 0 : i) % ORIGIN_COLORS.length];
+}
+function time(iso) {
+    if (!iso || Number.isNaN(Date.parse(iso)))
+        return '';
+    const d = new Date(iso);
+    const text = d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+    return `<time datetime="${escapeHtml(d.toISOString())}" title="${escapeHtml(text)}">${escapeHtml(text)}</time>`;
+}
+function status_page_link(text, url, cls = '') {
+    const safe = safeUrl(url);
+    if (!safe)
+        return escapeHtml(text);
+    return `<a href="${escapeHtml(safe)}"${cls ? ` class="${cls}"` : ''} rel="noopener noreferrer">${escapeHtml(text)}</a>`;
+}
+function phaseClass(phase) {
+    switch (phase) {
+        case 'Succeeded':
+        case 'Successful':
+        case 'Verified':
+        case 'Healthy':
+            return 'ok';
+        case 'Failed':
+        case 'Errored':
+        case 'Error':
+        case 'Unhealthy':
+            return 'bad';
+        case 'Running':
+        case 'Pending':
+        case 'Progressing':
+            return 'busy';
+        default:
+            return 'muted';
+    }
+}
+function pill(text, phase, title) {
+    return `<span class="pill ${phaseClass(phase)}"${title ? ` title="${escapeHtml(title)}"` : ''}>${escapeHtml(text)}</span>`;
+}
+function prLinks(p) {
+    return promotionPrUrls(p)
+        .map((u) => status_page_link(/\/pull\/(\d+)/.exec(u) ? `PR #${/\/pull\/(\d+)/.exec(u)[1]}` : 'PR', u))
+        .join(' ');
+}
+function stageCard(view, s, box, state) {
+    const rows = s.origins.map((o) => {
+        const c = s.current.find((x) => x.warehouse === o);
+        const dot = `<span class="dot" style="background:${originColor(view, o)}"></span>`;
+        return `<div class="freight-line" title="${escapeHtml(o)}">${dot}${c
+            ? `<span class="alias" data-freight="${escapeHtml(c.id)}">${escapeHtml(c.alias)}</span>${c.verified ? '<span class="check" title="verified here">✔</span>' : ''}`
+            : '<span class="none">no freight</span>'}${s.origins.length > 1 ? `<span class="origin">${escapeHtml(o)}</span>` : ''}</div>`;
+    });
+    const status = [];
+    if (s.controlFlow)
+        status.push(pill('control flow', undefined));
+    else if (s.health && s.health !== 'NotApplicable')
+        status.push(pill(s.health, s.health, s.healthIssues.join('\n')));
+    if (s.verification) {
+        const v = s.verification;
+        const text = v.phase === 'Verified' || v.phase === 'Successful' ? 'verified' : `verify: ${v.phase}`;
+        status.push(pill(text, v.phase, v.message ? firstLine(v.message, 300) : undefined));
+    }
+    let promo = '';
+    const pending = s.pending[0];
+    if (pending) {
+        const alias = state.freight[pending.freight]?.alias ?? pending.freight.slice(0, 7);
+        promo = `${pill(pending.phase === 'Running' ? 'promoting' : 'queued', 'Running', firstLine(pending.message, 300))} ${escapeHtml(alias)} ${prLinks(pending)}`;
+    }
+    else if (s.lastPromotion) {
+        const p = s.lastPromotion;
+        promo = `<span class="muted-text">last</span> ${status_page_link(p.phase.toLowerCase(), p.runURL, `phase ${phaseClass(p.phase)}`)} ${time(p.finishedAt ?? p.createdAt)}`;
+    }
+    else if (!s.controlFlow)
+        promo = '<span class="muted-text">never promoted</span>';
+    return `<section class="stage ${s.status}" data-stage="${escapeHtml(s.name)}" style="left:${box.x}px;top:${box.y}px;width:${box.w}px;height:${box.h}px">
+<header><span class="status-dot"></span><h3>${escapeHtml(s.name)}</h3></header>
+${rows.join('\n')}
+<div class="status">${status.join(' ')}</div>
+<div class="promo">${promo}</div>
+</section>`;
+}
+function edgesSvg(view, layout) {
+    const paths = [];
+    const multi = view.warehouses.length > 1;
+    for (const e of view.edges) {
+        const from = e.from.kind === 'Warehouse'
+            ? layout.warehouses.get(e.from.name)
+            : layout.stages.get(e.from.name);
+        const to = layout.stages.get(e.to);
+        if (!from || !to)
+            continue;
+        // Spread several origins' edges between the same pair a little.
+        const sameOrigins = view.edges.filter((x) => x.from.kind === e.from.kind && x.from.name === e.from.name && x.to === e.to);
+        const k = sameOrigins.indexOf(e) - (sameOrigins.length - 1) / 2;
+        const x1 = from.x + from.w;
+        const y1 = from.y + from.h / 2 + k * 6;
+        const x2 = to.x - 6;
+        const y2 = to.y + to.h / 2 + k * 6;
+        const dx = Math.max(30, (x2 - x1) / 2);
+        const color = multi ? originColor(view, e.origin) : '#8c959f';
+        paths.push(`<path d="M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}" stroke="${color}" marker-end="url(#arrow-${view.warehouses.indexOf(e.origin)})"><title>${escapeHtml(`${e.from.name} → ${e.to} (${e.origin})`)}</title></path>`);
+    }
+    const markers = view.warehouses
+        .map((w, i) => `<marker id="arrow-${i}" viewBox="0 0 10 10" refX="4" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${multi ? originColor(view, w) : '#8c959f'}"/></marker>`)
+        .join('');
+    return `<svg class="edges" width="${layout.width}" height="${layout.height}" viewBox="0 0 ${layout.width} ${layout.height}" aria-hidden="true"><defs>${markers}</defs>${paths.join('')}</svg>`;
+}
+function pipelineSection(view, state) {
+    if (!view.stages.length && !view.warehouses.length)
+        return '<p class="empty">No stages configured.</p>';
+    const layout = layoutPipeline(view);
+    const warehouses = view.warehouses.map((w) => {
+        const box = layout.warehouses.get(w);
+        const latest = freightByWarehouse(state).get(w)?.[0];
+        return `<section class="warehouse" style="left:${box.x}px;top:${box.y}px;width:${box.w}px;height:${box.h}px;border-color:${originColor(view, w)}">
+<h3><span class="dot" style="background:${originColor(view, w)}"></span>${escapeHtml(w)}</h3>
+<div class="muted-text">${latest ? `newest <span class="alias" data-freight="${escapeHtml(latest.name)}">${escapeHtml(latest.alias)}</span>` : 'no freight yet'}</div>
+</section>`;
+    });
+    const stages = view.stages.map((s) => stageCard(view, s, layout.stages.get(s.name), state));
+    return `<div class="dag-scroll"><div class="dag" style="width:${layout.width}px;height:${layout.height}px">
+${edgesSvg(view, layout)}
+${warehouses.join('\n')}
+${stages.join('\n')}
+</div></div>`;
+}
+function artifactHtml(f) {
+    const items = [
+        ...f.images.map((i) => `<li title="${escapeHtml(i.digest)}"><span class="kind">image</span> ${escapeHtml(i.repoURL)}:<b>${escapeHtml(i.tag)}</b></li>`),
+        ...f.commits.map((c) => `<li title="${escapeHtml(c.id)}"><span class="kind">git</span> ${escapeHtml(c.repoURL.replace(/^https?:\/\//, ''))} <b>${escapeHtml(c.tag ?? c.id.slice(0, 7))}</b>${c.message ? `<div class="subject">${escapeHtml(firstLine(c.message, 160))}</div>` : ''}</li>`),
+        ...f.charts.map((c) => `<li><span class="kind">chart</span> ${escapeHtml(c.name ? `${c.repoURL}/${c.name}` : c.repoURL)} <b>${escapeHtml(c.version)}</b></li>`)
+    ];
+    return `<ul class="artifacts">${items.join('')}</ul>`;
+}
+function freightSection(view, state, limit) {
+    const byWarehouse = freightByWarehouse(state);
+    if (!byWarehouse.size)
+        return '<p class="empty">No freight discovered yet.</p>';
+    const stageNames = view.stages.map((s) => s.name);
+    const out = [];
+    for (const w of [...byWarehouse.keys()].sort()) {
+        const all = byWarehouse.get(w);
+        const shown = all.filter((f, i) => i < limit || Object.keys(f.status.currentlyIn).length);
+        const cards = shown.map((f) => {
+            const current = stageNames.filter((s) => f.status.currentlyIn[s]);
+            const verified = stageNames.filter((s) => f.status.verifiedIn[s] && !f.status.currentlyIn[s]);
+            const approved = Object.keys(f.status.approvedFor);
+            const chips = [
+                ...current.map((s) => `<span class="chip current${f.status.verifiedIn[s] ? ' verified' : ''}" title="current${f.status.verifiedIn[s] ? ' and verified' : ''} in ${escapeHtml(s)}">${escapeHtml(s)}</span>`),
+                ...verified.map((s) => `<span class="chip verified" title="verified in ${escapeHtml(s)}">${escapeHtml(s)}</span>`),
+                ...approved.map((s) => `<span class="chip approved" title="approved for ${escapeHtml(s)}">${escapeHtml(s)} ✓</span>`)
+            ];
+            return `<article class="freight" data-freight="${escapeHtml(f.name)}">
+<header><span class="alias">${escapeHtml(f.alias)}</span><code title="${escapeHtml(f.name)}">${escapeHtml(f.name.slice(0, 7))}</code></header>
+<div class="when">${time(f.discoveredAt)}</div>
+${artifactHtml(f)}
+<div class="chips">${chips.join('') || '<span class="muted-text">not promoted yet</span>'}</div>
+</article>`;
+        });
+        const more = all.length - shown.length;
+        out.push(`<div class="timeline">
+<h3><span class="dot" style="background:${originColor(view, w)}"></span>${escapeHtml(w)} <span class="muted-text">${all.length} freight, newest first</span></h3>
+<div class="track">${cards.join('\n')}${more > 0 ? `<div class="more">${more} older</div>` : ''}</div>
+</div>`);
+    }
+    return out.join('\n');
+}
+function historySection(state, limit) {
+    const all = promotionsNewestFirst(state);
+    if (!all.length)
+        return '<p class="empty">No promotions yet.</p>';
+    const rows = all.slice(0, limit).map((p) => {
+        const f = state.freight[p.freight];
+        const links = [p.runURL ? status_page_link('run', p.runURL) : '', prLinks(p)].filter(Boolean).join(' ');
+        return `<tr data-freight="${escapeHtml(p.freight)}">
+<td>${time(p.createdAt)}</td>
+<td><b>${escapeHtml(p.stage)}</b></td>
+<td><span class="alias">${escapeHtml(f?.alias ?? p.freight.slice(0, 7))}</span></td>
+<td>${pill(p.phase, p.phase)}</td>
+<td>${p.auto ? '<span class="muted-text">auto</span>' : escapeHtml(p.actor ?? 'manual')}</td>
+<td class="msg" title="${escapeHtml(p.message ?? '')}">${escapeHtml(firstLine(p.message, 140))}</td>
+<td class="links">${links}</td>
+</tr>`;
+    });
+    return `<div class="table-scroll"><table class="history">
+<thead><tr><th>Created</th><th>Stage</th><th>Freight</th><th>Phase</th><th>By</th><th>Message</th><th>Links</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table></div>${all.length > limit ? `<p class="muted-text">${all.length - limit} older promotions not shown.</p>` : ''}`;
+}
+// ─── page ──────────────────────────────────────────────────────────────────────────────────
+const CSS = `
+:root{--bg:#f6f8fa;--card:#fff;--fg:#1f2328;--muted:#656d76;--line:#d0d7de;--ok:#1a7f37;--ok-bg:#dafbe1;--bad:#cf222e;--bad-bg:#ffebe9;--busy:#9a6700;--busy-bg:#fff8c5;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--card:#161b22;--fg:#e6edf3;--muted:#8d96a0;--line:#30363d;--ok:#3fb950;--ok-bg:#12261e;--bad:#f85149;--bad-bg:#2d1214;--busy:#d29922;--busy-bg:#272115}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif}
+.top{display:flex;align-items:baseline;gap:16px;flex-wrap:wrap;padding:18px 24px;border-bottom:1px solid var(--line);background:var(--card)}
+.top h1{font-size:20px;margin:0}.top h1 .brand{color:var(--muted);font-weight:400}
+main{padding:8px 24px 40px}
+h2{font-size:16px;margin:26px 0 10px}
+h3{font-size:14px;margin:0}
+a{color:#0969da}@media (prefers-color-scheme:dark){a{color:#4493f8}}
+.muted-text,.when{color:var(--muted);font-size:12px}
+.empty{color:var(--muted)}
+.legend{display:flex;gap:14px;flex-wrap:wrap;font-size:12px;color:var(--muted);margin-bottom:8px}
+.legend span{display:inline-flex;align-items:center;gap:5px}
+.dag-scroll{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:10px}
+.dag{position:relative}
+.edges{position:absolute;left:0;top:0}.edges path{fill:none;stroke-width:2;opacity:.75}
+.warehouse,.stage{position:absolute;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:8px 12px;overflow:hidden;box-shadow:0 1px 2px rgba(0,0,0,.06)}
+.warehouse{border-width:2px;border-style:dashed}
+.warehouse h3,.timeline h3{display:flex;align-items:center;gap:6px}
+.stage{border-left-width:5px}
+.stage.healthy{border-left-color:var(--ok)}.stage.failed{border-left-color:var(--bad)}.stage.progressing{border-left-color:var(--busy)}.stage.unknown{border-left-color:var(--line)}
+.stage header{display:flex;align-items:center;gap:7px;height:22px;margin-bottom:4px}
+.status-dot{width:9px;height:9px;border-radius:50%;background:var(--line);flex:none}
+.healthy .status-dot{background:var(--ok)}.failed .status-dot{background:var(--bad)}.progressing .status-dot{background:var(--busy)}
+.stage h3{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.freight-line{display:flex;align-items:center;gap:6px;height:22px;white-space:nowrap;overflow:hidden}
+.dot{width:8px;height:8px;border-radius:2px;flex:none;display:inline-block}
+.alias{font-family:var(--mono);font-size:12.5px;font-weight:600}
+.origin{color:var(--muted);font-size:11px;margin-left:auto}
+.check{color:var(--ok);font-size:12px}
+.none{color:var(--muted);font-style:italic;font-size:12px}
+.status{height:24px;display:flex;gap:4px;align-items:center;white-space:nowrap;overflow:hidden}
+.promo{height:22px;font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.pill{display:inline-block;font-size:11px;line-height:18px;padding:0 7px;border-radius:9px;background:var(--bg);color:var(--muted);border:1px solid var(--line)}
+.pill.ok{background:var(--ok-bg);color:var(--ok);border-color:transparent}.pill.bad{background:var(--bad-bg);color:var(--bad);border-color:transparent}.pill.busy{background:var(--busy-bg);color:var(--busy);border-color:transparent}
+.phase.ok{color:var(--ok)}.phase.bad{color:var(--bad)}.phase.busy{color:var(--busy)}
+.timeline{margin-bottom:16px}
+.timeline h3{margin-bottom:6px}
+.track{display:flex;gap:10px;overflow-x:auto;padding-bottom:6px}
+.freight{flex:none;width:250px;background:var(--card);border:1px solid var(--line);border-radius:10px;padding:8px 10px}
+.freight header{display:flex;justify-content:space-between;align-items:baseline}
+.freight code{color:var(--muted);font-size:11px}
+.artifacts{list-style:none;margin:6px 0;padding:0;font-size:12px}
+.artifacts li{margin:2px 0;overflow-wrap:anywhere}
+.kind{display:inline-block;font-size:10px;text-transform:uppercase;color:var(--muted);width:38px}
+.subject{color:var(--muted);margin-left:42px;overflow-wrap:anywhere}
+.chips{display:flex;flex-wrap:wrap;gap:4px}
+.chip{font-size:11px;padding:0 7px;line-height:18px;border-radius:9px;border:1px solid var(--line);color:var(--muted)}
+.chip.verified{border-color:var(--ok);color:var(--ok)}
+.chip.current{background:var(--busy-bg);color:var(--busy);border-color:transparent}
+.chip.current.verified{background:var(--ok-bg);color:var(--ok)}
+.chip.approved{border-style:dashed}
+.more{align-self:center;color:var(--muted);padding:0 12px;white-space:nowrap}
+.table-scroll{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:10px}
+table.history{border-collapse:collapse;width:100%;font-size:13px}
+.history th,.history td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top;white-space:nowrap}
+.history td.msg{white-space:normal;max-width:420px;overflow-wrap:anywhere}
+.history tr:last-child td{border-bottom:0}
+.history th{font-size:12px;color:var(--muted);font-weight:600}
+.links a{margin-right:6px}
+.hl{outline:3px solid #0969da;outline-offset:1px}
+tr.hl{outline:none;background:var(--busy-bg)}
+`;
+/** Relative times and freight highlighting; no network, no eval, no innerHTML. */
+const SCRIPT = `(function(){
+var now=Date.now();
+function ago(t){var s=Math.round((now-t)/1000);if(s<60)return'just now';var m=Math.round(s/60);if(m<60)return m+' min ago';var h=Math.round(m/60);if(h<48)return h+' h ago';return Math.round(h/24)+' days ago';}
+var times=document.querySelectorAll('time[datetime]');
+for(var i=0;i<times.length;i++){var t=Date.parse(times[i].getAttribute('datetime'));if(!isNaN(t))times[i].textContent=ago(t);}
+function mark(id,on){var els=document.querySelectorAll('[data-freight]');for(var j=0;j<els.length;j++){var el=els[j];if(el.getAttribute('data-freight')!==id)continue;var box=el.closest('.stage,.warehouse,.freight,tr')||el;box.classList.toggle('hl',on);}}
+document.addEventListener('mouseover',function(e){var el=e.target&&e.target.closest&&e.target.closest('[data-freight]');if(el)mark(el.getAttribute('data-freight'),true);});
+document.addEventListener('mouseout',function(e){var el=e.target&&e.target.closest&&e.target.closest('[data-freight]');if(el)mark(el.getAttribute('data-freight'),false);});
+})();`;
+const SCRIPT_HASH = external_node_crypto_default().createHash('sha256').update(SCRIPT).digest('base64');
+function legend(view) {
+    const items = [
+        '<span><span class="status-dot" style="background:var(--ok)"></span>healthy</span>',
+        '<span><span class="status-dot" style="background:var(--busy)"></span>progressing</span>',
+        '<span><span class="status-dot" style="background:var(--bad)"></span>failed</span>',
+        '<span><span class="check">✔</span>verified in the stage</span>'
+    ];
+    if (view.warehouses.length > 1)
+        for (const w of view.warehouses)
+            items.push(`<span><span class="dot" style="background:${originColor(view, w)}"></span>${escapeHtml(w)}</span>`);
+    return `<div class="legend">${items.join('')}</div>`;
+}
+/** The whole page. */
+function renderStatusPage(input) {
+    const { model, state, project } = input;
+    const view = pipelineView(model, state);
+    const repo = input.repoUrl
+        ? status_page_link(input.repoUrl.replace(/^https?:\/\/(www\.)?/, ''), input.repoUrl)
+        : '';
+    const generated = input.generatedAt.toISOString();
+    const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'; img-src data:; base-uri 'none'; form-action 'none'`;
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(project)} · Waybill pipeline</title>
+<link rel="icon" href="data:,">
+<style>${CSS}</style>
+</head>
+<body>
+<div class="top">
+<h1><span class="brand">Waybill ·</span> ${escapeHtml(project)}</h1>
+${repo ? `<span>${repo}</span>` : ''}
+<span class="muted-text">generated ${time(generated)}</span>
+<span class="muted-text">${view.stages.length} stages · ${Object.keys(state.freight).length} freight · ${Object.keys(state.promotions).length} promotions</span>
+</div>
+<main>
+<h2>Pipeline</h2>
+${legend(view)}
+${pipelineSection(view, state)}
+<h2>Freight</h2>
+${freightSection(view, state, input.freightLimit ?? 30)}
+<h2>Promotion history</h2>
+${historySection(state, input.historyLimit ?? 100)}
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+;// CONCATENATED MODULE: ./src/report/publish.ts
+
+
+
+
+
+
+/** The state branch file GitHub Pages serves (Settings → Pages → branch waybill/state). */
+const STATUS_PAGE_FILE = 'index.html';
+/** The state the page shows, hashed: the page is re-rendered only when the state changed. */
+function pageFingerprint(model, state) {
+    const config = [...model.stages.keys(), ...model.warehouses.keys()].join(',');
+    return external_node_crypto_default().createHash('sha256')
+        .update(config)
+        .update((0,serialize/* serializeState */.sU)(state))
+        .digest('hex')
+        .slice(0, 16);
+}
+/**
+ * Writes the pipeline page to the state branch next to state.json, rendered from the state it is
+ * committed with. A pipeline that has not changed since the page was rendered makes no commit:
+ * the page carries a fingerprint of what it shows.
+ */
+async function publishStatusPage(ctx, model, store) {
+    const s = store ?? (0,state_open/* openStateStore */.V)(ctx);
+    const project = projectName(ctx);
+    await s.read({ cached: Boolean(store) });
+    const tip = s.lastTip;
+    const current = tip
+        ? await (0,git/* gitTry */.W_)(['cat-file', 'blob', `${tip}:${STATUS_PAGE_FILE}`], { cwd: ctx.repoDir })
+        : undefined;
+    const published = current?.code === 0 ? /<!-- waybill-page ([0-9a-f]+) -->/.exec(current.stdout)?.[1] : undefined;
+    const result = await s.update((draft) => {
+        const fingerprint = pageFingerprint(model, draft);
+        if (fingerprint === published)
+            return undefined;
+        const html = renderStatusPage({ model, state: draft, project, generatedAt: ctx.now() });
+        return {
+            message: 'page: update index.html',
+            files: {
+                [STATUS_PAGE_FILE]: html.replace(/<\/html>\s*$/, `<!-- waybill-page ${fingerprint} -->\n</html>\n`)
+            }
+        };
+    });
+    return result.committed;
+}
+
 ;// CONCATENATED MODULE: ./src/state/gc.ts
 const gc_TERMINAL_PHASES = new Set([
     'Succeeded',
@@ -56760,33 +56864,6 @@ function gcMutation(draft, options = {}) {
 
 
 
-/** Reads `--event` (a JSON string or a file path) with `--event-name`. */
-function eventFromArgs(args) {
-    const name = args['event-name'];
-    const raw = args.event;
-    if (!name && !raw)
-        return undefined;
-    if (!name)
-        throw new util_errors/* UsageError */.eb('--event needs --event-name');
-    let payload = {};
-    if (raw) {
-        const text = raw.trim().startsWith('{') ? raw : external_node_fs_default().readFileSync(raw, 'utf8');
-        try {
-            payload = JSON.parse(text);
-        }
-        catch (err) {
-            throw new util_errors/* UsageError */.eb(`--event is not valid JSON: ${err.message}`);
-        }
-    }
-    return { name, payload };
-}
-function reconcile_list(v) {
-    return Array.isArray(v)
-        ? v
-        : typeof v === 'string' && v
-            ? v.split(/[\s,]+/).filter(Boolean)
-            : [];
-}
 const reconcileCommand = {
     name: 'reconcile',
     description: 'Discover due warehouses, resume waiting promotions, verify, auto-promote, until nothing changes',
@@ -56813,10 +56890,9 @@ const reconcileCommand = {
     },
     async run(ctx, args) {
         const pipeline = await openPipeline(ctx);
-        const stages = reconcile_list(args.stage);
+        const stages = args_list(args.stage);
         for (const s of stages)
-            if (!pipeline.model.stages.has(s))
-                throw new util_errors/* UsageError */.eb(`stage '${s}' does not exist`);
+            requireStage(pipeline.model, s);
         const event = eventFromArgs(args);
         let discovery;
         const skipDiscovery = Boolean(args['no-discover']) || stages.length > 0 || event?.name === 'pull_request';
@@ -56840,14 +56916,7 @@ const reconcileCommand = {
             await publishStatusPage(ctx, pipeline.model, pipeline.store);
         // What this run last read or wrote (its own writes included): no second fetch.
         const state = await pipeline.store.read({ cached: true });
-        const freight = (discovery?.newFreight ?? []).map((f) => ({
-            id: f.name,
-            alias: f.alias,
-            warehouse: f.origin.name,
-            images: f.images,
-            commits: f.commits,
-            charts: f.charts
-        }));
+        const freight = (discovery?.newFreight ?? []).map(freightSummary);
         const outputs = { ...activityOutputs(activity, state), freight: JSON.stringify(freight) };
         if (ctx.json)
             ctx.print(JSON.stringify({
@@ -57758,14 +57827,7 @@ function renderStatusTable(model, state, opts = {}) {
 
 
 
-/** Human-readable artifact strings of a freight: repo@commit, image:tag, chart:version. */
-function freightArtifacts(f) {
-    return [
-        ...f.commits.map((c) => `${c.repoURL}@${c.tag ?? c.id.slice(0, 7)}`),
-        ...f.images.map((i) => `${i.repoURL}:${i.tag}`),
-        ...f.charts.map((c) => `${c.name ? `${c.repoURL}/${c.name}` : c.repoURL}:${c.version}`)
-    ];
-}
+
 function latestFreight(state, warehouse) {
     let best;
     for (const f of Object.values(state.freight)) {
@@ -57825,7 +57887,7 @@ function buildStatus(stages, warehouses, state) {
                         id: f.name,
                         alias: f.alias,
                         discoveredAt: f.discoveredAt,
-                        artifacts: freightArtifacts(f)
+                        artifacts: artifactLines(f)
                     }
                     : null,
                 lastDiscoveredAt: w?.lastDiscoveredAt ?? null,
@@ -57834,15 +57896,11 @@ function buildStatus(stages, warehouses, state) {
         })
     };
 }
-function table(rows) {
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-    return rows.map((r) => r
-        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
-        .join('  ')
-        .trimEnd());
-}
-/** The human rendering of `waybill status`. */
+/** The human rendering of `waybill status`: stages, then warehouses. */
 function formatStatus(status, state) {
+    return [formatStages(status), formatWarehouses(status, state)].join('\n\n');
+}
+function formatStages(status) {
     const lines = ['Stages (in promotion order)'];
     if (status.stages.length === 0)
         lines.push('  (none)');
@@ -57859,9 +57917,12 @@ function formatStatus(status, state) {
                     : '-';
             rows.push(['', s.name, freight, last, s.health ?? '-', s.verified ? 'yes' : 'no']);
         }
-        lines.push(...table(rows));
+        lines.push(formatTable(rows));
     }
-    lines.push('', 'Warehouses');
+    return lines.join('\n');
+}
+function formatWarehouses(status, state) {
+    const lines = ['Warehouses'];
     if (status.warehouses.length === 0)
         lines.push('  (none)');
     else {
@@ -57876,7 +57937,7 @@ function formatStatus(status, state) {
                 (w.lastDiscoveredAt ?? 'never') + (w.lastError ? ` (error: ${w.lastError})` : '')
             ]);
         }
-        lines.push(...table(rows));
+        lines.push(formatTable(rows));
     }
     const freightCount = Object.keys(state.freight).length;
     lines.push('', `${freightCount} freight, ${Object.keys(state.promotions).length} promotions`);
@@ -57885,7 +57946,8 @@ function formatStatus(status, state) {
 async function status_status(ctx) {
     const { model, problems } = await (0,load/* loadProject */.gi)(ctx.repoDir, ctx.configDir);
     (0,load/* annotateProblems */.$9)(problems, ctx.logger, ['error', 'warning']);
-    const snapshot = await (0,state_open/* openStateStore */.V)(ctx).snapshot();
+    const store = (0,state_open/* openStateStore */.V)(ctx);
+    const snapshot = await store.snapshot();
     // Health is live: the state records it only while verification waits for it.
     const state = { ...snapshot, stages: { ...snapshot.stages } };
     for (const [name, st] of Object.entries(snapshot.stages))
@@ -57903,7 +57965,7 @@ async function status_status(ctx) {
         origins: [...new Set(model.stages.get(name).spec.requestedFreight.map((r) => r.origin.name))]
     }));
     const warehouses = [...model.warehouses.keys()].sort();
-    return { status: buildStatus(stages, warehouses, state), state, model };
+    return { status: buildStatus(stages, warehouses, state), state, model, store };
 }
 /**
  * `waybill status [--json]`: the pipeline as the state branch records it: stages in promotion
@@ -57924,120 +57986,29 @@ const statusCommand = {
         }
     },
     async run(ctx, args) {
-        const { status: s, state, model } = await status_status(ctx);
+        const { status: s, state, model, store } = await status_status(ctx);
         if (ctx.json)
             ctx.print(JSON.stringify(s, null, 2));
+        // A terminal gets the coloured stage table; pipes and files the plain one.
         else if (process.stdout.isTTY)
-            ctx.print(renderStatusTable(model, state, { color: true }) +
-                '\n\n' +
-                formatStatus(s, state).split('\n\n').slice(1).join('\n\n'));
+            ctx.print(`${renderStatusTable(model, state, { color: true })}\n\n${formatWarehouses(s, state)}`);
         else
             ctx.print(formatStatus(s, state));
         const outputs = { status: JSON.stringify(s) };
-        const page = () => renderStatusPage({ model, state, project: projectName(ctx), generatedAt: ctx.now() });
         if (typeof args.html === 'string') {
-            external_node_fs_default().writeFileSync(args.html, page());
+            const html = renderStatusPage({
+                model,
+                state,
+                project: projectName(ctx),
+                generatedAt: ctx.now()
+            });
+            external_node_fs_default().writeFileSync(args.html, html);
             ctx.logger.info(`wrote ${args.html}`);
         }
-        if (args.publish) {
-            await publishStatusPage(ctx, model);
-        }
+        // Reuses the state this command fetched: no second fetch.
+        if (args.publish)
+            await publishStatusPage(ctx, model, store);
         return { exitCode: 0, outputs };
-    }
-};
-
-;// CONCATENATED MODULE: ./src/commands/discover.ts
-
-
-
-function discover_list(v) {
-    return Array.isArray(v)
-        ? v
-        : typeof v === 'string' && v
-            ? v.split(/[\s,]+/).filter(Boolean)
-            : [];
-}
-/** The JSON shape of new freight in `--json` output and the `freight` output. */
-function freightSummary(f) {
-    return {
-        id: f.name,
-        alias: f.alias,
-        warehouse: f.origin.name,
-        images: f.images.map((i) => ({ repoURL: i.repoURL, tag: i.tag, digest: i.digest })),
-        commits: f.commits.map((c) => ({
-            repoURL: c.repoURL,
-            id: c.id,
-            ...(c.branch ? { branch: c.branch } : {}),
-            ...(c.tag ? { tag: c.tag } : {}),
-            ...(c.message ? { message: c.message } : {})
-        })),
-        charts: f.charts.map((c) => ({ repoURL: c.repoURL, name: c.name, version: c.version }))
-    };
-}
-function artifactsText(f) {
-    return [
-        ...f.images.map((i) => `${i.repoURL}:${i.tag}`),
-        ...f.commits.map((c) => `${c.repoURL}@${c.tag ?? c.id.slice(0, 7)}`),
-        ...f.charts.map((c) => `${c.repoURL}${c.name ? `/${c.name}` : ''}:${c.version}`)
-    ].join(', ');
-}
-const cell = (s) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const discoverCommand = {
-    name: 'discover',
-    description: 'Discover new images, commits and charts; create freight',
-    flags: {
-        warehouse: { type: 'string', multiple: true, description: 'Only this warehouse (repeatable)' },
-        force: { type: 'boolean', description: 'Discover even if the interval has not passed' },
-        'event-name': {
-            type: 'string',
-            description: 'GitHub event name (push, registry_package, repository_dispatch, …)'
-        },
-        event: { type: 'string', description: 'The event payload: JSON, or a path to a JSON file' }
-    },
-    async run(ctx, args) {
-        const pipeline = await openPipeline(ctx);
-        const event = eventFromArgs(args);
-        const run = await runDiscovery({
-            model: pipeline.model,
-            store: pipeline.store,
-            services: ctx.services,
-            logger: ctx.logger,
-            now: ctx.now,
-            reservedBranches: reservedBranches(pipeline.model, ctx.stateBranch)
-        }, { warehouses: discover_list(args.warehouse), force: Boolean(args.force), event });
-        const freight = run.newFreight.map(freightSummary);
-        if (ctx.json)
-            ctx.print(JSON.stringify({ freight, errors: run.errors }, null, 2));
-        else {
-            if (!freight.length)
-                ctx.print('No new freight.');
-            for (const f of run.newFreight)
-                ctx.print(`${f.alias}  ${f.name.slice(0, 7)}  ${f.origin.name}  ${artifactsText(f)}`);
-            for (const o of run.outcomes)
-                for (const p of o.problems)
-                    ctx.print(`${o.warehouse}: ${p}`);
-            for (const e of run.errors)
-                ctx.print(`${e.warehouse}: error: ${e.message}`);
-        }
-        const lines = ['### Discovery', '', `Trigger: ${cell(run.reason)}`, ''];
-        if (run.newFreight.length) {
-            lines.push('| Freight | ID | Warehouse | Artifacts |', '| --- | --- | --- | --- |');
-            for (const f of run.newFreight)
-                lines.push(`| ${f.alias} | \`${f.name.slice(0, 7)}\` | ${f.origin.name} | ${cell(artifactsText(f))} |`);
-        }
-        else
-            lines.push('No new freight.');
-        const notes = [
-            ...run.outcomes.flatMap((o) => o.problems.map((p) => `- ${o.warehouse}: ${cell(p)}`)),
-            ...run.errors.map((e) => `- :x: ${e.warehouse}: ${cell(e.message)}`)
-        ];
-        if (notes.length)
-            lines.push('', ...notes);
-        return {
-            exitCode: run.errors.length ? 1 : 0,
-            outputs: { freight: JSON.stringify(freight) },
-            summary: lines.join('\n') + '\n'
-        };
     }
 };
 
@@ -62708,8 +62679,8 @@ var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./src/commands/index.ts + 146 modules
-var commands = __nccwpck_require__(973);
+// EXTERNAL MODULE: ./src/commands/index.ts + 147 modules
+var commands = __nccwpck_require__(8878);
 // EXTERNAL MODULE: ./src/util/logger.ts
 var util_logger = __nccwpck_require__(6618);
 // EXTERNAL MODULE: ./src/util/errors.ts
@@ -62875,8 +62846,8 @@ function promotionWaitingOn(promotions, pr) {
 
 // EXTERNAL MODULE: ./src/config/index.ts
 var config = __nccwpck_require__(9750);
-// EXTERNAL MODULE: ./src/state/open.ts + 3 modules
-var state_open = __nccwpck_require__(5396);
+// EXTERNAL MODULE: ./src/state/open.ts + 2 modules
+var state_open = __nccwpck_require__(143);
 ;// CONCATENATED MODULE: ./src/main.ts
 // Action entry: glue only. Reads inputs and the event, builds the same CommandContext the CLI
 // builds, runs the command, and maps the result onto outputs, the job summary and annotations.
@@ -63368,7 +63339,7 @@ function cloneJson(v) {
 
 /***/ }),
 
-/***/ 5396:
+/***/ 143:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -63473,169 +63444,8 @@ function migrateState(doc, migrations = MIGRATIONS, target = types/* STATE_SCHEM
     return { doc: current, applied };
 }
 
-// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
-var schemas = __nccwpck_require__(2857);
-// EXTERNAL MODULE: ./src/util/zod.ts
-var zod = __nccwpck_require__(2001);
-;// CONCATENATED MODULE: ./src/state/schema.ts
-
-
-/**
- * The shape `state.json` must have to be trusted. Objects are loose (unknown keys are kept, so a
- * field added by a newer minor release survives a round trip) and the store keeps the parsed
- * document, not zod's output: validation only decides whether the document is usable.
- */
-const str = schemas/* string */.YjP();
-const optStr = schemas/* string */.YjP().optional();
-const record = (v) => schemas/* record */.g1P(schemas/* string */.YjP(), v);
-const origin = schemas/* looseObject */._H3({ kind: schemas/* literal */.euz('Warehouse'), name: str });
-const freight = schemas/* looseObject */._H3({
-    name: schemas/* string */.YjP().regex(/^[0-9a-f]{40}$/, 'must be a 40-character lowercase hex sha1'),
-    alias: str,
-    origin,
-    discoveredAt: str,
-    commits: schemas/* array */.YOg(schemas/* looseObject */._H3({
-        repoURL: str,
-        id: str,
-        branch: optStr,
-        tag: optStr,
-        message: optStr,
-        author: optStr,
-        committer: optStr,
-        subscriptionName: optStr
-    })),
-    images: schemas/* array */.YOg(schemas/* looseObject */._H3({
-        repoURL: str,
-        tag: str,
-        digest: str,
-        annotations: record(str).optional(),
-        subscriptionName: optStr
-    })),
-    charts: schemas/* array */.YOg(schemas/* looseObject */._H3({ repoURL: str, name: optStr, version: str, subscriptionName: optStr })),
-    status: schemas/* looseObject */._H3({
-        currentlyIn: record(schemas/* looseObject */._H3({ since: str })),
-        verifiedIn: record(schemas/* looseObject */._H3({ verifiedAt: str, longestSoak: schemas/* number */.aig().optional() })),
-        approvedFor: record(schemas/* looseObject */._H3({ approvedAt: str, actor: optStr })),
-        metadata: record(schemas/* unknown */.L5J())
-    })
-});
-const freightReference = schemas/* looseObject */._H3({ name: str, origin });
-const freightCollection = schemas/* looseObject */._H3({
-    id: str,
-    items: record(freightReference),
-    verificationHistory: schemas/* array */.YOg(schemas/* looseObject */._H3({ id: str, phase: str, startTime: str })),
-    promotion: optStr
-});
-const promotionPhase = schemas/* enum */.k5n(['Pending', 'Running', 'Succeeded', 'Failed', 'Errored', 'Aborted']);
-const stage = schemas/* looseObject */._H3({
-    freightHistory: schemas/* array */.YOg(freightCollection),
-    currentPromotion: optStr,
-    lastPromotion: schemas/* looseObject */._H3({ name: str, freight: str, phase: promotionPhase, finishedAt: optStr })
-        .optional(),
-    health: schemas/* looseObject */._H3({ status: str }).optional(),
-    metadata: record(schemas/* unknown */.L5J()),
-    autoPromotionHolds: record(schemas/* looseObject */._H3({ freightName: str, promotionName: str }))
-});
-const promotion = schemas/* looseObject */._H3({
-    name: str,
-    stage: str,
-    freight: str,
-    phase: promotionPhase,
-    createdAt: str,
-    steps: schemas/* array */.YOg(schemas/* unknown */.L5J()),
-    currentStep: schemas/* number */.aig().int(),
-    stepExecutionMetadata: schemas/* array */.YOg(schemas/* looseObject */._H3({ alias: str, errorCount: schemas/* number */.aig() })),
-    state: record(schemas/* unknown */.L5J())
-});
-const warehouse = schemas/* looseObject */._H3({
-    lastDiscoveredAt: optStr,
-    specHash: optStr,
-    lastFreightID: optStr,
-    lastError: optStr
-});
-const auditEntry = schemas/* looseObject */._H3({ at: str, action: str });
-const stateSchema = schemas/* looseObject */._H3({
-    schemaVersion: schemas/* number */.aig().int().nonnegative(),
-    warehouses: record(warehouse),
-    freight: record(freight),
-    stages: record(stage),
-    promotions: record(promotion),
-    audit: schemas/* array */.YOg(auditEntry)
-});
-/** Schemas of the records inside each top-level map or list, for validating only what changed. */
-const recordSchemas = {
-    warehouses: warehouse,
-    freight,
-    stages: stage,
-    promotions: promotion,
-    audit: auditEntry
-};
-const issues = (res, prefix) => res.success
-    ? []
-    : res.error.issues.map((i) => {
-        const p = (0,zod/* fieldPath */.c)(i.path);
-        return `${prefix}${p ? (p.startsWith('[') ? p : `.${p}`) : ''}: ${i.message}`;
-    });
-/** Problems with a state document, each `path: message`; empty when it is valid. */
-function validateState(doc, rawText) {
-    const problems = issues(stateSchema.safeParse(doc), '').map((p) => p.replace(/^\./, ''));
-    if (problems.length)
-        return problems;
-    const d = doc;
-    for (const [key, f] of Object.entries(d.freight))
-        problems.push(...freightKeyProblems(key, f));
-    // Control characters can only be in the text as JSON escapes or raw C1 characters.
-    if (rawText === undefined || MAYBE_CONTROL_IN_JSON.test(rawText))
-        problems.push(...controlCharacterProblems(d.freight, 'freight'));
-    return problems;
-}
-/** Problems with one record of a section (`freight`, `stages`, ...), for incremental checks. */
-function validateRecord(section, key, value) {
-    const prefix = section === 'audit' ? `audit[${key}]` : `${section}.${key}`;
-    const problems = issues(recordSchemas[section].safeParse(value), prefix);
-    if (problems.length === 0 && section === 'freight') {
-        problems.push(...freightKeyProblems(key, value));
-        problems.push(...controlCharacterProblems(value, prefix));
-    }
-    return problems;
-}
-function freightKeyProblems(key, f) {
-    return f.name === key ? [] : [`freight.${key}.name: does not match its key (${f.name})`];
-}
-const MAYBE_CONTROL_IN_JSON = /\\[nrtbf]|\\u00[0-1]|\\u007[fF]|\\u00[89]|[\u0080-\u009f]/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-/** Every string (keys too) under `value` that holds a control character, as `path: message`. */
-function controlCharacterProblems(value, path) {
-    const out = [];
-    const walk = (v, p) => {
-        if (typeof v === 'string') {
-            if (CONTROL.test(v))
-                out.push(`${p}: contains a control character`);
-        }
-        else if (Array.isArray(v)) {
-            v.forEach((x, i) => walk(x, `${p}[${i}]`));
-        }
-        else if (v && typeof v === 'object') {
-            for (const [k, x] of Object.entries(v)) {
-                if (CONTROL.test(k))
-                    out.push(`${p}: key ${JSON.stringify(k)} contains a control character`);
-                walk(x, `${p}.${k}`);
-            }
-        }
-    };
-    walk(value, path);
-    return out;
-}
-/**
- * Replaces control characters with spaces (newlines included): for discovered text such as commit
- * subjects and image annotations before it becomes freight.
- */
-function stripControlCharacters(text) {
-    // eslint-disable-next-line no-control-regex
-    return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
-}
-
+// EXTERNAL MODULE: ./src/state/schema.ts
+var schema = __nccwpck_require__(6858);
 // EXTERNAL MODULE: ./src/state/serialize.ts
 var serialize = __nccwpck_require__(3479);
 // EXTERNAL MODULE: ./src/state/draft.ts
@@ -63874,7 +63684,7 @@ class StateStore {
             current = migrated;
             this.options.logger.info(`state: migrating ${STATE_FILE} from schema version ${version} to ${types/* STATE_SCHEMA_VERSION */.b8} (${applied.map((m) => m.description).join('; ')}); written with the next change`);
         }
-        const problems = validateState(current, blobText);
+        const problems = (0,schema/* validateState */.oj)(current, blobText);
         if (problems.length)
             throw new errors/* WaybillError */.Pz(`${where} is invalid: ${summarize(problems)}`, hint);
         return { tip, entries, blobText, base: (0,state_draft/* deepFreeze */.ol)(current) };
@@ -64016,7 +63826,7 @@ function changedRecordProblems(base, next) {
         }
         for (const [key, value] of Object.entries(after))
             if (value !== before?.[key])
-                problems.push(...validateRecord(section, key, value));
+                problems.push(...(0,schema/* validateRecord */.eV)(section, key, value));
     }
     if (next.audit !== base.audit) {
         if (!Array.isArray(next.audit))
@@ -64025,7 +63835,7 @@ function changedRecordProblems(base, next) {
             const old = new Set(base.audit);
             next.audit.forEach((entry, i) => {
                 if (!old.has(entry))
-                    problems.push(...validateRecord('audit', String(i), entry));
+                    problems.push(...(0,schema/* validateRecord */.eV)('audit', String(i), entry));
             });
         }
     }
@@ -64051,6 +63861,178 @@ function openStateStore(ctx) {
         logger: ctx.logger,
         credentialsForUrl: (url) => (0,services/* credentialsForUrl */.H)(ctx.services, url)
     });
+}
+
+
+/***/ }),
+
+/***/ 6858:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   OH: () => (/* binding */ stripControlCharacters),
+/* harmony export */   eV: () => (/* binding */ validateRecord),
+/* harmony export */   oj: () => (/* binding */ validateState)
+/* harmony export */ });
+/* unused harmony exports stateSchema, recordSchemas, controlCharacterProblems */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2857);
+/* harmony import */ var _util_zod_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2001);
+
+
+/**
+ * The shape `state.json` must have to be trusted. Objects are loose (unknown keys are kept, so a
+ * field added by a newer minor release survives a round trip) and the store keeps the parsed
+ * document, not zod's output: validation only decides whether the document is usable.
+ */
+const str = zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP();
+const optStr = zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP().optional();
+const record = (v) => zod__WEBPACK_IMPORTED_MODULE_1__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(), v);
+const origin = zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({ kind: zod__WEBPACK_IMPORTED_MODULE_1__/* .literal */ .euz('Warehouse'), name: str });
+const freight = zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({
+    name: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP().regex(/^[0-9a-f]{40}$/, 'must be a 40-character lowercase hex sha1'),
+    alias: str,
+    origin,
+    discoveredAt: str,
+    commits: zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({
+        repoURL: str,
+        id: str,
+        branch: optStr,
+        tag: optStr,
+        message: optStr,
+        author: optStr,
+        committer: optStr,
+        subscriptionName: optStr
+    })),
+    images: zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({
+        repoURL: str,
+        tag: str,
+        digest: str,
+        annotations: record(str).optional(),
+        subscriptionName: optStr
+    })),
+    charts: zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({ repoURL: str, name: optStr, version: str, subscriptionName: optStr })),
+    status: zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({
+        currentlyIn: record(zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({ since: str })),
+        verifiedIn: record(zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({ verifiedAt: str, longestSoak: zod__WEBPACK_IMPORTED_MODULE_1__/* .number */ .aig().optional() })),
+        approvedFor: record(zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({ approvedAt: str, actor: optStr })),
+        metadata: record(zod__WEBPACK_IMPORTED_MODULE_1__/* .unknown */ .L5J())
+    })
+});
+const freightReference = zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({ name: str, origin });
+const freightCollection = zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({
+    id: str,
+    items: record(freightReference),
+    verificationHistory: zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({ id: str, phase: str, startTime: str })),
+    promotion: optStr
+});
+const promotionPhase = zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(['Pending', 'Running', 'Succeeded', 'Failed', 'Errored', 'Aborted']);
+const stage = zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({
+    freightHistory: zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(freightCollection),
+    currentPromotion: optStr,
+    lastPromotion: zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({ name: str, freight: str, phase: promotionPhase, finishedAt: optStr })
+        .optional(),
+    health: zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({ status: str }).optional(),
+    metadata: record(zod__WEBPACK_IMPORTED_MODULE_1__/* .unknown */ .L5J()),
+    autoPromotionHolds: record(zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({ freightName: str, promotionName: str }))
+});
+const promotion = zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({
+    name: str,
+    stage: str,
+    freight: str,
+    phase: promotionPhase,
+    createdAt: str,
+    steps: zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_1__/* .unknown */ .L5J()),
+    currentStep: zod__WEBPACK_IMPORTED_MODULE_1__/* .number */ .aig().int(),
+    stepExecutionMetadata: zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({ alias: str, errorCount: zod__WEBPACK_IMPORTED_MODULE_1__/* .number */ .aig() })),
+    state: record(zod__WEBPACK_IMPORTED_MODULE_1__/* .unknown */ .L5J())
+});
+const warehouse = zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({
+    lastDiscoveredAt: optStr,
+    specHash: optStr,
+    lastFreightID: optStr,
+    lastError: optStr
+});
+const auditEntry = zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({ at: str, action: str });
+const stateSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .looseObject */ ._H3({
+    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_1__/* .number */ .aig().int().nonnegative(),
+    warehouses: record(warehouse),
+    freight: record(freight),
+    stages: record(stage),
+    promotions: record(promotion),
+    audit: zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(auditEntry)
+});
+/** Schemas of the records inside each top-level map or list, for validating only what changed. */
+const recordSchemas = {
+    warehouses: warehouse,
+    freight,
+    stages: stage,
+    promotions: promotion,
+    audit: auditEntry
+};
+const issues = (res, prefix) => res.success
+    ? []
+    : res.error.issues.map((i) => {
+        const p = (0,_util_zod_js__WEBPACK_IMPORTED_MODULE_0__/* .fieldPath */ .c)(i.path);
+        return `${prefix}${p ? (p.startsWith('[') ? p : `.${p}`) : ''}: ${i.message}`;
+    });
+/** Problems with a state document, each `path: message`; empty when it is valid. */
+function validateState(doc, rawText) {
+    const problems = issues(stateSchema.safeParse(doc), '').map((p) => p.replace(/^\./, ''));
+    if (problems.length)
+        return problems;
+    const d = doc;
+    for (const [key, f] of Object.entries(d.freight))
+        problems.push(...freightKeyProblems(key, f));
+    // Control characters can only be in the text as JSON escapes or raw C1 characters.
+    if (rawText === undefined || MAYBE_CONTROL_IN_JSON.test(rawText))
+        problems.push(...controlCharacterProblems(d.freight, 'freight'));
+    return problems;
+}
+/** Problems with one record of a section (`freight`, `stages`, ...), for incremental checks. */
+function validateRecord(section, key, value) {
+    const prefix = section === 'audit' ? `audit[${key}]` : `${section}.${key}`;
+    const problems = issues(recordSchemas[section].safeParse(value), prefix);
+    if (problems.length === 0 && section === 'freight') {
+        problems.push(...freightKeyProblems(key, value));
+        problems.push(...controlCharacterProblems(value, prefix));
+    }
+    return problems;
+}
+function freightKeyProblems(key, f) {
+    return f.name === key ? [] : [`freight.${key}.name: does not match its key (${f.name})`];
+}
+const MAYBE_CONTROL_IN_JSON = /\\[nrtbf]|\\u00[0-1]|\\u007[fF]|\\u00[89]|[\u0080-\u009f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** Every string (keys too) under `value` that holds a control character, as `path: message`. */
+function controlCharacterProblems(value, path) {
+    const out = [];
+    const walk = (v, p) => {
+        if (typeof v === 'string') {
+            if (CONTROL.test(v))
+                out.push(`${p}: contains a control character`);
+        }
+        else if (Array.isArray(v)) {
+            v.forEach((x, i) => walk(x, `${p}[${i}]`));
+        }
+        else if (v && typeof v === 'object') {
+            for (const [k, x] of Object.entries(v)) {
+                if (CONTROL.test(k))
+                    out.push(`${p}: key ${JSON.stringify(k)} contains a control character`);
+                walk(x, `${p}.${k}`);
+            }
+        }
+    };
+    walk(value, path);
+    return out;
+}
+/**
+ * Replaces control characters with spaces (newlines included): for discovered text such as commit
+ * subjects and image annotations before it becomes freight.
+ */
+function stripControlCharacters(text) {
+    // eslint-disable-next-line no-control-regex
+    return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
 }
 
 

@@ -1,5 +1,5 @@
 import type { Command } from './context.js'
-import { openPipeline } from '../pipeline/context.js'
+import { openPipeline, requireStage } from '../pipeline/context.js'
 import { findFreight } from '../pipeline/promotions.js'
 import { requestFor } from '../pipeline/availability.js'
 import { UsageError, WaybillError } from '../util/errors.js'
@@ -17,12 +17,7 @@ export const approveCommand: Command = {
     const ref = args.freight as string | undefined
     if (!stageName || !ref) throw new UsageError('--stage and --freight are required')
     const pipeline = await openPipeline(ctx)
-    const stage = pipeline.model.stages.get(stageName)
-    if (!stage)
-      throw new UsageError(
-        `stage '${stageName}' does not exist`,
-        `stages: ${[...pipeline.model.stages.keys()].join(', ')}`
-      )
+    const stage = requireStage(pipeline.model, stageName)
     let alias = ref
     await pipeline.store.update((draft) => {
       const f = findFreight(draft, ref)

@@ -1,5 +1,6 @@
 import type { Command } from './context.js'
 import { openPipeline } from '../pipeline/context.js'
+import { freightSummary } from './discover.js'
 import { buildFreight, type FreightArtifacts } from '../freight/create.js'
 import { findFreight } from '../pipeline/promotions.js'
 import { normalizeGitUrl } from '../freight/urls.js'
@@ -206,15 +207,7 @@ export const assembleCommand: Command = {
       return `assemble: ${freight.alias} (${warehouse}) by ${ctx.actor ?? 'unknown'}`
     })
     const { freight, created } = result!
-    const summary = {
-      id: freight.name,
-      alias: freight.alias,
-      warehouse,
-      created,
-      images: freight.images,
-      commits: freight.commits,
-      charts: freight.charts
-    }
+    const summary = { ...freightSummary(freight), created }
     ctx.print(
       ctx.json
         ? JSON.stringify(summary)

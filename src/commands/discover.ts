@@ -2,15 +2,8 @@ import type { Command } from './context.js'
 import { openPipeline } from '../pipeline/context.js'
 import { reservedBranches, runDiscovery } from '../discovery/index.js'
 import type { Freight } from '../freight/types.js'
-import { eventFromArgs } from './reconcile.js'
-
-function list(v: unknown): string[] {
-  return Array.isArray(v)
-    ? (v as string[])
-    : typeof v === 'string' && v
-      ? v.split(/[\s,]+/).filter(Boolean)
-      : []
-}
+import { eventFromArgs, list } from './args.js'
+import { artifactLines } from '../report/view.js'
 
 /** The JSON shape of new freight in `--json` output and the `freight` output. */
 export function freightSummary(f: Freight) {
@@ -28,14 +21,6 @@ export function freightSummary(f: Freight) {
     })),
     charts: f.charts.map((c) => ({ repoURL: c.repoURL, name: c.name, version: c.version }))
   }
-}
-
-function artifactsText(f: Freight): string {
-  return [
-    ...f.images.map((i) => `${i.repoURL}:${i.tag}`),
-    ...f.commits.map((c) => `${c.repoURL}@${c.tag ?? c.id.slice(0, 7)}`),
-    ...f.charts.map((c) => `${c.repoURL}${c.name ? `/${c.name}` : ''}:${c.version}`)
-  ].join(', ')
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
@@ -71,7 +56,9 @@ export const discoverCommand: Command = {
     else {
       if (!freight.length) ctx.print('No new freight.')
       for (const f of run.newFreight)
-        ctx.print(`${f.alias}  ${f.name.slice(0, 7)}  ${f.origin.name}  ${artifactsText(f)}`)
+        ctx.print(
+          `${f.alias}  ${f.name.slice(0, 7)}  ${f.origin.name}  ${artifactLines(f).join(', ')}`
+        )
       for (const o of run.outcomes) for (const p of o.problems) ctx.print(`${o.warehouse}: ${p}`)
       for (const e of run.errors) ctx.print(`${e.warehouse}: error: ${e.message}`)
     }
@@ -80,7 +67,7 @@ export const discoverCommand: Command = {
       lines.push('| Freight | ID | Warehouse | Artifacts |', '| --- | --- | --- | --- |')
       for (const f of run.newFreight)
         lines.push(
-          `| ${f.alias} | \`${f.name.slice(0, 7)}\` | ${f.origin.name} | ${cell(artifactsText(f))} |`
+          `| ${f.alias} | \`${f.name.slice(0, 7)}\` | ${f.origin.name} | ${cell(artifactLines(f).join(', '))} |`
         )
     } else lines.push('No new freight.')
     const notes = [

@@ -1,5 +1,5 @@
 import type { Command } from './context.js'
-import { openPipeline } from '../pipeline/context.js'
+import { openPipeline, requireStage } from '../pipeline/context.js'
 import { createPromotion, findFreight, isControlFlow } from '../pipeline/promotions.js'
 import { availableFreight, freightAvailability, freightRequests } from '../pipeline/availability.js'
 import { autoPromotionCandidate, reconcilePipeline } from '../pipeline/reconcile.js'
@@ -29,15 +29,9 @@ export const promoteCommand: Command = {
     }
   },
   async run(ctx, args) {
-    const stageName = args.stage as string | undefined
-    if (!stageName) throw new UsageError('--stage is required')
+    const stageName = args.stage as string
     const pipeline = await openPipeline(ctx)
-    const stage = pipeline.model.stages.get(stageName)
-    if (!stage)
-      throw new UsageError(
-        `stage '${stageName}' does not exist`,
-        `stages: ${[...pipeline.model.stages.keys()].join(', ')}`
-      )
+    const stage = requireStage(pipeline.model, stageName)
     if (isControlFlow(pipeline.model, stageName)) {
       throw new UsageError(
         `stage '${stageName}' has no promotion steps (a control-flow stage): freight becomes current there when it is available`,

@@ -1,44 +1,13 @@
-import fs from 'node:fs'
-import type { Command, CommandArgs } from './context.js'
-import { openPipeline } from '../pipeline/context.js'
+import type { Command } from './context.js'
+import { openPipeline, requireStage } from '../pipeline/context.js'
+import { eventFromArgs, list } from './args.js'
+import { freightSummary } from './discover.js'
 import { reconcilePipeline } from '../pipeline/reconcile.js'
 import { activityOutputs } from '../pipeline/report.js'
 import { renderSummary } from '../report/summary.js'
 import { publishStatusPage } from '../report/publish.js'
-import {
-  reservedBranches,
-  runDiscovery,
-  type DiscoveryEvent,
-  type DiscoveryRun
-} from '../discovery/index.js'
+import { reservedBranches, runDiscovery, type DiscoveryRun } from '../discovery/index.js'
 import { gcMutation } from '../state/gc.js'
-import { UsageError } from '../util/errors.js'
-
-/** Reads `--event` (a JSON string or a file path) with `--event-name`. */
-export function eventFromArgs(args: CommandArgs): DiscoveryEvent | undefined {
-  const name = args['event-name'] as string | undefined
-  const raw = args.event as string | undefined
-  if (!name && !raw) return undefined
-  if (!name) throw new UsageError('--event needs --event-name')
-  let payload: unknown = {}
-  if (raw) {
-    const text = raw.trim().startsWith('{') ? raw : fs.readFileSync(raw, 'utf8')
-    try {
-      payload = JSON.parse(text)
-    } catch (err) {
-      throw new UsageError(`--event is not valid JSON: ${(err as Error).message}`)
-    }
-  }
-  return { name, payload }
-}
-
-function list(v: unknown): string[] {
-  return Array.isArray(v)
-    ? (v as string[])
-    : typeof v === 'string' && v
-      ? v.split(/[\s,]+/).filter(Boolean)
-      : []
-}
 
 export const reconcileCommand: Command = {
   name: 'reconcile',
@@ -68,8 +37,7 @@ export const reconcileCommand: Command = {
   async run(ctx, args) {
     const pipeline = await openPipeline(ctx)
     const stages = list(args.stage)
-    for (const s of stages)
-      if (!pipeline.model.stages.has(s)) throw new UsageError(`stage '${s}' does not exist`)
+    for (const s of stages) requireStage(pipeline.model, s)
     const event = eventFromArgs(args)
     let discovery: DiscoveryRun | undefined
     const skipDiscovery =
@@ -98,14 +66,7 @@ export const reconcileCommand: Command = {
     if (args['publish-page']) await publishStatusPage(ctx, pipeline.model, pipeline.store)
     // What this run last read or wrote (its own writes included): no second fetch.
     const state = await pipeline.store.read({ cached: true })
-    const freight = (discovery?.newFreight ?? []).map((f) => ({
-      id: f.name,
-      alias: f.alias,
-      warehouse: f.origin.name,
-      images: f.images,
-      commits: f.commits,
-      charts: f.charts
-    }))
+    const freight = (discovery?.newFreight ?? []).map(freightSummary)
     const outputs = { ...activityOutputs(activity, state), freight: JSON.stringify(freight) }
     if (ctx.json)
       ctx.print(

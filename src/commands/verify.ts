@@ -1,18 +1,15 @@
 import type { Command } from './context.js'
-import { openPipeline } from '../pipeline/context.js'
+import { openPipeline, requireStage } from '../pipeline/context.js'
 import { verifyStages } from '../pipeline/reconcile.js'
-import { UsageError } from '../util/errors.js'
 
 export const verifyCommand: Command = {
   name: 'verify',
   description: "Re-run a stage's verification now; a failure revokes verifiedIn",
   flags: { stage: { type: 'string', description: 'Stage (required)' } },
   async run(ctx, args) {
-    const stageName = args.stage as string | undefined
-    if (!stageName) throw new UsageError('--stage is required')
+    const stageName = args.stage as string
     const pipeline = await openPipeline(ctx)
-    if (!pipeline.model.stages.has(stageName))
-      throw new UsageError(`stage '${stageName}' does not exist`)
+    requireStage(pipeline.model, stageName)
     const results = await verifyStages(pipeline, { stages: new Set([stageName]), reverify: true })
     const r = results[0]
     if (!r) {

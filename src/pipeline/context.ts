@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type { CommandContext } from '../commands/context.js'
-import { loadProjectOrThrow } from '../config/index.js'
+import { loadProjectOrThrow, type ProjectModel, type Stage } from '../config/index.js'
+import { UsageError } from '../util/errors.js'
 import { openStateStore } from '../state/open.js'
 import { deploymentHook } from './deploy-hook.js'
 import { defaultWorkRoot, newRunId, type PipelineContext } from './reconcile.js'
@@ -45,4 +46,20 @@ export async function openPipeline(ctx: CommandContext): Promise<PipelineContext
 /** Kargo's project: the `project` input/flag, else the repository name. */
 export function projectName(ctx: CommandContext): string {
   return ctx.project || process.env.GITHUB_REPOSITORY?.split('/')[1] || path.basename(ctx.repoDir)
+}
+
+/** The stage named by a flag or input, or a usage error listing the stages there are. */
+export function requireStage(
+  model: ProjectModel,
+  name: string | undefined,
+  flag = '--stage'
+): Stage {
+  if (!name) throw new UsageError(`${flag} is required`)
+  const stage = model.stages.get(name)
+  if (!stage)
+    throw new UsageError(
+      `stage '${name}' does not exist`,
+      `stages: ${[...model.stages.keys()].join(', ')}`
+    )
+  return stage
 }
