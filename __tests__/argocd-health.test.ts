@@ -13,8 +13,8 @@ import {
   mergeHealth,
   summarizeHealth
 } from '../src/promotion/health.js'
-import { argocdUpdateStep } from '../src/promotion/steps/argocd/argocd-update.js'
-import { defaultServices } from '../src/services.js'
+import { argocdUpdateStep } from '../src/steps/argocd/argocd-update.js'
+import { defaultServices } from '../src/runtime/services.js'
 import { MemoryLogger } from '../src/util/logger.js'
 
 const d = argocdSwaggerAvailable ? describe : describe.skip

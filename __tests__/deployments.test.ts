@@ -8,7 +8,7 @@ import {
   environmentUrlFromMetadata,
   recordDeployment
 } from '../src/integrations/deployments.js'
-import type { Services } from '../src/services.js'
+import type { Services } from '../src/runtime/services.js'
 import type { Promotion } from '../src/state/types.js'
 import { MemoryLogger } from '../src/util/logger.js'
 

@@ -7,7 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { discoverCommits, emptyGitStats, GitCloneCache } from '../src/discovery/git/index.js'
 import type { GitSubscriptionSpec } from '../src/discovery/git/index.js'
-import { defaultServices } from '../src/services.js'
+import { defaultServices } from '../src/runtime/services.js'
 import { MemoryLogger } from '../src/util/logger.js'
 
 const COMMITS = Number(process.env.BENCH_GIT_COMMITS ?? 50_000)

@@ -2,7 +2,7 @@
 // npm run bench -- discovery-images
 import { discoverImages, RequestStats } from '../src/discovery/image/index.js'
 import type { ImageSubscriptionLike } from '../src/discovery/image/index.js'
-import { defaultServices } from '../src/services.js'
+import { defaultServices } from '../src/runtime/services.js'
 import type { ImageMetadataCacheEntry } from '../src/state/types.js'
 import { MemoryLogger } from '../src/util/logger.js'
 import { startFakeRegistry } from '../__tests__/support/registry.js'

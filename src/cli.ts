@@ -2,10 +2,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import path from 'node:path'
 import os from 'node:os'
 import { commands } from './commands/index.js'
-import type { CommandArgs, CommandContext } from './commands/context.js'
+import type { CommandArgs, CommandContext } from './runtime/context.js'
 import { ConsoleLogger, redact, registerSecret } from './util/logger.js'
 import { UsageError, errorMessage } from './util/errors.js'
-import { defaultServices, type Services } from './services.js'
+import { defaultServices, type Services } from './runtime/services.js'
 import { parseRegistryCredentials, parseSecrets } from './inputs.js'
 
 const COMMON_FLAGS = {

@@ -1,4 +1,4 @@
-import type { CommandArgs } from './commands/context.js'
+import type { CommandArgs } from './runtime/context.js'
 import { UsageError } from './util/errors.js'
 
 /**

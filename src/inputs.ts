@@ -1,4 +1,4 @@
-import type { RegistryCredential } from './services.js'
+import type { RegistryCredential } from './runtime/services.js'
 import { UsageError } from './util/errors.js'
 
 /**

@@ -7,8 +7,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { ChartSubscription } from '../../src/config/schema.js'
 import { discoverCharts, type ChartSubscriptionLike } from '../../src/discovery/chart.js'
-import { RequestStats } from '../../src/discovery/image/client.js'
-import { defaultServices } from '../../src/services.js'
+import { RequestStats } from '../../src/oci/client.js'
+import { defaultServices } from '../../src/runtime/services.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 import {
   hasDockerRegistry,

@@ -10,7 +10,7 @@ import {
 } from '../../src/discovery/git/index.js'
 import { parseLog } from '../../src/discovery/git/index.js'
 import { compilePathFilter } from '../../src/discovery/path-filter.js'
-import { defaultServices, type Services } from '../../src/services.js'
+import { defaultServices, type Services } from '../../src/runtime/services.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 import { commitAndPush, gitIn, makeRepo, sh, tempDir, writeFiles } from '../support/git.js'
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http.js'

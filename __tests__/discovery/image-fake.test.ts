@@ -10,8 +10,8 @@ import {
   nextLink,
   parseRetryAfter,
   parseWwwAuthenticate
-} from '../../src/discovery/image/client.js'
-import { defaultServices } from '../../src/services.js'
+} from '../../src/oci/client.js'
+import { defaultServices } from '../../src/runtime/services.js'
 import type { ImageMetadataCacheEntry } from '../../src/state/types.js'
 import { WaybillError } from '../../src/util/errors.js'
 import { MemoryLogger } from '../../src/util/logger.js'

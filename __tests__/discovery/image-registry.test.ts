@@ -6,7 +6,7 @@ import {
   type ImageSubscriptionLike
 } from '../../src/discovery/image/index.js'
 import type { ImageSubscription } from '../../src/config/schema.js'
-import { defaultServices, type Services } from '../../src/services.js'
+import { defaultServices, type Services } from '../../src/runtime/services.js'
 import type { ImageMetadataCacheEntry } from '../../src/state/types.js'
 import { errorMessage, WaybillError } from '../../src/util/errors.js'
 import { MemoryLogger, redact } from '../../src/util/logger.js'

@@ -4,7 +4,7 @@ import { runDiscovery, type RunDiscoveryContext } from '../../src/discovery/inde
 import { GitCloneCache } from '../../src/discovery/git/index.js'
 import { discoverWarehouse, isDue, warehouseSpecHash } from '../../src/discovery/warehouse.js'
 import { freightId } from '../../src/freight/id.js'
-import { defaultServices } from '../../src/services.js'
+import { defaultServices } from '../../src/runtime/services.js'
 import { StateStore } from '../../src/state/store.js'
 import type { DiscoveredImages } from '../../src/state/types.js'
 import { MemoryLogger } from '../../src/util/logger.js'

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { commands } from '../../src/commands/index.js'
-import type { CommandArgs, CommandContext, CommandResult } from '../../src/commands/context.js'
+import type { CommandArgs, CommandContext, CommandResult } from '../../src/runtime/context.js'
 import { servicesFromFlags } from '../../src/cli.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 import { StateStore } from '../../src/state/store.js'

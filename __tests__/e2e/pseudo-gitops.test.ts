@@ -8,7 +8,7 @@ import {
   type FakeAppInput
 } from '../support/argocd-fake.js'
 import { MemoryLogger } from '../../src/util/logger.js'
-import type { CommandArgs, CommandContext } from '../../src/commands/context.js'
+import type { CommandArgs, CommandContext } from '../../src/runtime/context.js'
 import type { StatusJson } from '../../src/commands/status.js'
 
 const d = argocdSwaggerAvailable ? describe : describe.skip

@@ -8,11 +8,11 @@ import {
   type InflatedStep,
   type PromotionStepLike
 } from '../../src/promotion/tasks.js'
-import { controlSteps } from '../../src/promotion/steps/control/index.js'
-import type { StepDefinition, StepResult } from '../../src/promotion/types.js'
+import { controlSteps } from '../../src/steps/control/index.js'
+import type { StepDefinition, StepResult } from '../../src/steps/types.js'
 import { emptyFreightStatus, type Freight } from '../../src/freight/types.js'
 import { emptyState, type Promotion, type State } from '../../src/state/types.js'
-import { defaultServices } from '../../src/services.js'
+import { defaultServices } from '../../src/runtime/services.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 import { ConfigFieldError, ToolError } from '../../src/util/errors.js'
 

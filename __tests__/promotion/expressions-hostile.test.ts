@@ -5,7 +5,7 @@ import {
   evaluateExpression,
   evaluateTemplate,
   type ExprEnv
-} from '../../src/promotion/expressions/index.js'
+} from '../../src/expressions/index.js'
 import { ConfigFieldError } from '../../src/util/errors.js'
 
 function env(): ExprEnv {

@@ -5,7 +5,7 @@ import {
   freightFunctions,
   timeValue,
   type ExprEnv
-} from '../../src/promotion/expressions/index.js'
+} from '../../src/expressions/index.js'
 import type { Freight } from '../../src/freight/types.js'
 import { emptyFreightStatus } from '../../src/freight/types.js'
 import { emptyStageState, emptyState } from '../../src/state/types.js'

@@ -9,7 +9,7 @@ import {
   evaluateExpression,
   evaluateTemplate,
   type ExprEnv
-} from '../../src/promotion/expressions/index.js'
+} from '../../src/expressions/index.js'
 import { filterTags, sortLexicalDesc, sortSemverDesc } from '../../src/discovery/semver.js'
 import { compilePathFilter } from '../../src/discovery/path-filter.js'
 import { freightId } from '../../src/freight/id.js'

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals'
 import { routeEvent } from '../../src/events.js'
-import type { CommandArgs } from '../../src/commands/context.js'
+import type { CommandArgs } from '../../src/runtime/context.js'
 import { commitAndPush } from '../support/git.js'
 import {
   makePipeline,

@@ -2,11 +2,11 @@ import { describe, expect, it } from '@jest/globals'
 import { makeRepo } from '../support/git.js'
 import { addFreight, makeFreight } from '../support/state-fixtures.js'
 import { statusCommand, type StatusJson } from '../../src/commands/status.js'
-import type { CommandContext } from '../../src/commands/context.js'
+import type { CommandContext } from '../../src/runtime/context.js'
 import { StateStore } from '../../src/state/store.js'
 import { emptyStageState } from '../../src/state/types.js'
 import { freightCollectionId } from '../../src/freight/id.js'
-import { defaultServices } from '../../src/services.js'
+import { defaultServices } from '../../src/runtime/services.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 
 const stage = (name: string, sources: string) => `apiVersion: kargo.akuity.io/v1alpha1

@@ -6,8 +6,8 @@ import {
   startArgoCDFake,
   type ArgoCDFake
 } from '../support/argocd-fake.js'
-import { argocdUpdateStep } from '../../src/promotion/steps/argocd/argocd-update.js'
-import { stepRegistry } from '../../src/promotion/steps/index.js'
+import { argocdUpdateStep } from '../../src/steps/argocd/argocd-update.js'
+import { stepRegistry } from '../../src/steps/index.js'
 import { ConfigFieldError } from '../../src/util/errors.js'
 
 const d = argocdSwaggerAvailable ? describe : describe.skip

@@ -6,8 +6,8 @@ import {
   startArgoCDFake,
   type ArgoCDFake
 } from '../support/argocd-fake.js'
-import { argocdWaitStep } from '../../src/promotion/steps/argocd/argocd-wait.js'
-import { stepRegistry } from '../../src/promotion/steps/index.js'
+import { argocdWaitStep } from '../../src/steps/argocd/argocd-wait.js'
+import { stepRegistry } from '../../src/steps/index.js'
 
 const d = argocdSwaggerAvailable ? describe : describe.skip
 

@@ -4,19 +4,19 @@ import os from 'node:os'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { httpStep } from '../../src/promotion/steps/control/http.js'
+import { httpStep } from '../../src/steps/control/http.js'
 import {
   composeOutputStep,
   failStep,
   setFreightAliasStep,
   setMetadataStep
-} from '../../src/promotion/steps/control/simple.js'
+} from '../../src/steps/control/simple.js'
 import { runPromotion } from '../../src/promotion/engine.js'
-import { controlSteps } from '../../src/promotion/steps/control/index.js'
-import type { StepContext, StepDefinition } from '../../src/promotion/types.js'
+import { controlSteps } from '../../src/steps/control/index.js'
+import type { StepContext, StepDefinition } from '../../src/steps/types.js'
 import { emptyFreightStatus, type Freight } from '../../src/freight/types.js'
 import { emptyState, type Promotion } from '../../src/state/types.js'
-import { defaultServices } from '../../src/services.js'
+import { defaultServices } from '../../src/runtime/services.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-control-'))

@@ -6,11 +6,11 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import { sh, tempDir, writeFiles } from '../support/git.js'
 import { stepContext } from '../support/step-context.js'
-import { copy, del, fileWrite } from '../../src/promotion/steps/files/fs-steps.js'
-import { tar, untar } from '../../src/promotion/steps/files/tar.js'
-import { httpDownload } from '../../src/promotion/steps/files/http-download.js'
-import { gitignoreMatcher } from '../../src/promotion/steps/files/common.js'
-import type { StepContext, StepDefinition } from '../../src/promotion/types.js'
+import { copy, del, fileWrite } from '../../src/steps/files/fs-steps.js'
+import { tar, untar } from '../../src/steps/files/tar.js'
+import { httpDownload } from '../../src/steps/files/http-download.js'
+import { gitignoreMatcher } from '../../src/steps/files/common.js'
+import type { StepContext, StepDefinition } from '../../src/steps/types.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function run(step: StepDefinition<any>, ctx: StepContext, config: unknown) {

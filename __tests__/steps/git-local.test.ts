@@ -17,10 +17,10 @@ import {
   gitCommit,
   gitPush,
   gitTag
-} from '../../src/promotion/steps/git/index.js'
-import { isValidRefName, pushBackoff } from '../../src/promotion/steps/git/common.js'
+} from '../../src/steps/git/index.js'
+import { isValidRefName, pushBackoff } from '../../src/steps/git/common.js'
 import { gitStats } from '../../src/git/git.js'
-import type { StepContext } from '../../src/promotion/types.js'
+import type { StepContext } from '../../src/steps/types.js'
 
 pushBackoff.baseMs = 50
 

@@ -14,12 +14,12 @@ import {
   gitPush,
   gitWaitForPR,
   githubPush
-} from '../../src/promotion/steps/git/index.js'
-import { pushBackoff } from '../../src/promotion/steps/git/common.js'
-import { manifestSummary } from '../../src/promotion/steps/git/changed-manifests.js'
-import { stepRegistry } from '../../src/promotion/steps/index.js'
-import type { StepContext, StepDefinition, StepResult } from '../../src/promotion/types.js'
-import type { Services } from '../../src/services.js'
+} from '../../src/steps/git/index.js'
+import { pushBackoff } from '../../src/steps/git/common.js'
+import { manifestSummary } from '../../src/steps/git/changed-manifests.js'
+import { stepRegistry } from '../../src/steps/index.js'
+import type { StepContext, StepDefinition, StepResult } from '../../src/steps/types.js'
+import type { Services } from '../../src/runtime/services.js'
 
 pushBackoff.baseMs = 50
 const TOKEN = 'ghs_waybillTESTtoken123'

@@ -6,9 +6,9 @@ import path from 'node:path'
 import { parse } from 'yaml'
 import { sh, tempDir, writeFiles } from '../support/git.js'
 import { stepContext, testFreight, testServices } from '../support/step-context.js'
-import { helmTemplate } from '../../src/promotion/steps/files/helm-template.js'
-import { helmUpdateChart } from '../../src/promotion/steps/files/helm-update-chart.js'
-import type { StepContext } from '../../src/promotion/types.js'
+import { helmTemplate } from '../../src/steps/files/helm-template.js'
+import { helmUpdateChart } from '../../src/steps/files/helm-update-chart.js'
+import type { StepContext } from '../../src/steps/types.js'
 
 async function template(ctx: StepContext, config: unknown) {
   return helmTemplate.run(helmTemplate.parse(config), ctx)

@@ -4,15 +4,15 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sh, tempDir, writeFiles } from '../support/git.js'
 import { stepContext, testFreight, testServices } from '../support/step-context.js'
-import { kustomizeSetImage } from '../../src/promotion/steps/files/kustomize-set-image.js'
+import { kustomizeSetImage } from '../../src/steps/files/kustomize-set-image.js'
 import {
   kustomizeBuild,
   quickMeta,
   splitResources
-} from '../../src/promotion/steps/files/kustomize-build.js'
+} from '../../src/steps/files/kustomize-build.js'
 import { parse } from 'yaml'
-import { stepRegistry } from '../../src/promotion/steps/index.js'
-import type { StepContext } from '../../src/promotion/types.js'
+import { stepRegistry } from '../../src/steps/index.js'
+import type { StepContext } from '../../src/steps/types.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const SHARED = path.resolve(here, '..', '..', '..', 'shared', 'fixtures', 'kargo-examples')

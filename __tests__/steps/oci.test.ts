@@ -1,9 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { stepRegistry } from '../../src/promotion/steps/index.js'
-import { ociDownload } from '../../src/promotion/steps/oci/oci-download.js'
-import { ociPush, splitAnnotations } from '../../src/promotion/steps/oci/oci-push.js'
+import { stepRegistry } from '../../src/steps/index.js'
+import { ociDownload } from '../../src/steps/oci/oci-download.js'
+import { ociPush, splitAnnotations } from '../../src/steps/oci/oci-push.js'
 import { ConfigFieldError } from '../../src/util/errors.js'
 import {
   hasDockerRegistry,

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
-import { stepRegistry } from '../../src/promotion/steps/index.js'
+import { stepRegistry } from '../../src/steps/index.js'
 
 /**
  * Every registered step that has a Kargo config schema in ../shared must accept a config made of

@@ -4,11 +4,11 @@ import path from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import { writeFiles } from '../support/git.js'
 import { stepContext } from '../support/step-context.js'
-import { parseKeyPath, setInPlain } from '../../src/promotion/yaml-paths.js'
-import { jsonUpdate, tomlUpdate, yamlUpdate } from '../../src/promotion/steps/files/update.js'
-import { jsonParse, tomlParse, yamlParse } from '../../src/promotion/steps/files/parse.js'
-import { yamlMerge } from '../../src/promotion/steps/files/fs-steps.js'
-import type { StepContext, StepDefinition } from '../../src/promotion/types.js'
+import { parseKeyPath, setInPlain } from '../../src/steps/yaml-paths.js'
+import { jsonUpdate, tomlUpdate, yamlUpdate } from '../../src/steps/files/update.js'
+import { jsonParse, tomlParse, yamlParse } from '../../src/steps/files/parse.js'
+import { yamlMerge } from '../../src/steps/files/fs-steps.js'
+import type { StepContext, StepDefinition } from '../../src/steps/types.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function run(step: StepDefinition<any>, ctx: StepContext, config: unknown) {

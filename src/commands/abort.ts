@@ -1,4 +1,4 @@
-import type { Command } from './context.js'
+import type { Command } from '../runtime/context.js'
 import { openPipeline } from '../pipeline/context.js'
 import { abortPromotion, nextPromotion } from '../pipeline/promotions.js'
 import { UsageError, WaybillError } from '../util/errors.js'

@@ -1,4 +1,4 @@
-import type { Command } from './context.js'
+import type { Command } from '../runtime/context.js'
 import { openPipeline, requireStage } from '../pipeline/context.js'
 import { findFreight } from '../pipeline/promotions.js'
 import { requestFor } from '../pipeline/availability.js'

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import type { CommandArgs } from './context.js'
+import type { CommandArgs } from '../runtime/context.js'
 import type { DiscoveryEvent } from '../discovery/index.js'
 import { UsageError } from '../util/errors.js'
 

@@ -1,4 +1,4 @@
-import type { Command } from './context.js'
+import type { Command } from '../runtime/context.js'
 import { openPipeline } from '../pipeline/context.js'
 import { freightSummary } from './discover.js'
 import { buildFreight, type FreightArtifacts } from '../freight/create.js'

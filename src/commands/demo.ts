@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Command, CommandContext } from './context.js'
+import type { Command, CommandContext } from '../runtime/context.js'
 import { git } from '../git/git.js'
 import { WaybillError } from '../util/errors.js'
 // A cycle (index → demo → index) that is safe: the table is only read when the demo runs.

@@ -1,4 +1,4 @@
-import type { Command } from './context.js'
+import type { Command } from '../runtime/context.js'
 import { openPipeline } from '../pipeline/context.js'
 import { reservedBranches, runDiscovery } from '../discovery/index.js'
 import type { Freight } from '../freight/types.js'

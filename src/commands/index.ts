@@ -1,4 +1,4 @@
-import type { Command } from './context.js'
+import type { Command } from '../runtime/context.js'
 import { versionCommand } from './version.js'
 import { validateCommand } from './validate.js'
 import { promoteCommand } from './promote.js'

@@ -1,4 +1,4 @@
-import type { Command } from './context.js'
+import type { Command } from '../runtime/context.js'
 import { runInit } from '../init/index.js'
 import { ACTION_REF } from '../init/templates.js'
 

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import type { Command, CommandContext } from './context.js'
+import type { Command, CommandContext } from '../runtime/context.js'
 import { formatTable, renderStatusTable } from '../report/table.js'
 import { artifactLines } from '../report/view.js'
 import { renderStatusPage } from '../report/status-page.js'

@@ -1,4 +1,4 @@
-import type { Command } from './context.js'
+import type { Command } from '../runtime/context.js'
 import { loadProject, annotateProblems } from '../config/load.js'
 import { problemText, type Problem } from '../config/problems.js'
 

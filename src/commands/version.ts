@@ -1,4 +1,4 @@
-import type { Command } from './context.js'
+import type { Command } from '../runtime/context.js'
 import { VERSION } from '../version.js'
 
 export const versionCommand: Command = {

@@ -5,7 +5,7 @@
  * spec.shard…) are accepted here; the loader reports them as ignored (see IGNORED_FIELDS).
  */
 import { z } from 'zod'
-import { unknownStepMessage } from '../promotion/step-names.js'
+import { unknownStepMessage } from '../steps/names.js'
 
 export const API_VERSION = 'kargo.akuity.io/v1alpha1'
 

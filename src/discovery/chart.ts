@@ -1,10 +1,10 @@
 import { parse as parseYaml } from 'yaml'
-import type { Services } from '../services.js'
+import type { Services } from '../runtime/services.js'
 import type { DiscoveredCharts } from '../state/types.js'
 import { ConfigFieldError, WaybillError } from '../util/errors.js'
 import { registerSecret, type Logger } from '../util/logger.js'
-import { RegistryClient, RequestStats, type RegistryClientOptions } from './image/client.js'
-import { parseImageReference } from './image/reference.js'
+import { RegistryClient, RequestStats, type RegistryClientOptions } from '../oci/client.js'
+import { parseImageReference } from '../oci/reference.js'
 import { parseConstraint, sortSemverDesc } from './semver.js'
 
 /**

@@ -3,9 +3,9 @@ import { stableJson } from '../util/json.js'
 import type { ChartSubscription, ImageSubscription, Warehouse } from '../config/schema.js'
 import { bestArtifacts, buildFreight } from '../freight/create.js'
 import type { Freight } from '../freight/types.js'
-import { evaluateExpression, freightFunctions } from '../promotion/expressions/index.js'
-import { parseGoDuration } from '../promotion/expressions/values.js'
-import type { Services } from '../services.js'
+import { evaluateExpression, freightFunctions } from '../expressions/index.js'
+import { parseGoDuration } from '../expressions/values.js'
+import type { Services } from '../runtime/services.js'
 import type {
   DiscoveredArtifacts,
   DiscoveredCharts,

@@ -1,5 +1,5 @@
 import { Agent } from 'undici'
-import type { Services } from '../services.js'
+import type { Services } from '../runtime/services.js'
 import { WaybillError } from '../util/errors.js'
 import { redact, registerSecret } from '../util/logger.js'
 

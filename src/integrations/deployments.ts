@@ -4,7 +4,7 @@
  * success/failure. The deployment is found again by its payload (`waybill.promotion`), so a
  * promotion resumed by a later run updates the same deployment.
  */
-import type { Services } from '../services.js'
+import type { Services } from '../runtime/services.js'
 import type { Promotion } from '../state/types.js'
 import type { Logger } from '../util/logger.js'
 import { redact } from '../util/logger.js'

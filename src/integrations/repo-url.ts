@@ -1,4 +1,4 @@
-import type { Services } from '../services.js'
+import type { Services } from '../runtime/services.js'
 import { ConfigFieldError } from '../util/errors.js'
 
 /**

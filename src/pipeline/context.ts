@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { CommandContext } from '../commands/context.js'
+import type { CommandContext } from '../runtime/context.js'
 import { loadProjectOrThrow, type ProjectModel, type Stage } from '../config/index.js'
 import { UsageError } from '../util/errors.js'
 import { openStateStore } from '../state/open.js'

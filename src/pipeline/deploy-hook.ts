@@ -1,5 +1,5 @@
 import { deploymentStateFor, recordDeployment } from '../integrations/deployments.js'
-import type { Services } from '../services.js'
+import type { Services } from '../runtime/services.js'
 import type { Promotion, State } from '../state/types.js'
 import type { Logger } from '../util/logger.js'
 import { errorMessage } from '../util/errors.js'

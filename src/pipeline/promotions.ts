@@ -3,7 +3,7 @@ import type { ProjectModel } from '../config/index.js'
 import type { Freight } from '../freight/types.js'
 import { originKey } from '../freight/types.js'
 import { inflateSteps } from '../promotion/tasks.js'
-import type { StepEffect } from '../promotion/types.js'
+import type { StepEffect } from '../steps/types.js'
 import type {
   FreightCollection,
   HealthCheck,

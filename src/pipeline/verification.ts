@@ -3,17 +3,17 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Stage } from '../config/schema.js'
 import type { Freight } from '../freight/types.js'
-import { evaluateTemplate, freightFunctions, type ExprEnv } from '../promotion/expressions/index.js'
+import { evaluateTemplate, freightFunctions, type ExprEnv } from '../expressions/index.js'
 import {
   evaluateHealthChecks,
   isHealthyForVerification,
   summarizeHealth
 } from '../promotion/health.js'
-import { stepRegistry } from '../promotion/steps/index.js'
-import type { StepContext, StepResult } from '../promotion/types.js'
+import { stepRegistry } from '../steps/index.js'
+import type { StepContext, StepResult } from '../steps/types.js'
 import { githubClient } from '../integrations/github.js'
 import { requireGitHubRepo } from '../integrations/repo-url.js'
-import type { Services } from '../services.js'
+import type { Services } from '../runtime/services.js'
 import type { StageHealth, State, VerificationPhase } from '../state/types.js'
 import { errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/logger.js'

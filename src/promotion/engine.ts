@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Freight } from '../freight/types.js'
-import type { Services } from '../services.js'
+import type { Services } from '../runtime/services.js'
 import type {
   HealthCheck,
   Promotion,
@@ -12,7 +12,7 @@ import type {
 } from '../state/types.js'
 import { errorMessage } from '../util/errors.js'
 import { redact, redactValue, type Logger } from '../util/logger.js'
-import { parseGoDuration, type ExprFunction } from './expressions/index.js'
+import { parseGoDuration, type ExprFunction } from '../expressions/index.js'
 import {
   buildEnv,
   ctxVariable,
@@ -22,10 +22,10 @@ import {
   promotionFunctions,
   type PromotionExprContext
 } from './evaluate-config.js'
-import { stepRegistry } from './steps/index.js'
-import { KARGO_OSS_STEPS, unknownStepMessage } from './step-names.js'
+import { stepRegistry } from '../steps/index.js'
+import { KARGO_OSS_STEPS, unknownStepMessage } from '../steps/names.js'
 import type { InflatedStep, StepVar } from './tasks.js'
-import type { StepContext, StepDefinition, StepEffect, StepResult } from './types.js'
+import type { StepContext, StepDefinition, StepEffect, StepResult } from '../steps/types.js'
 
 export interface PromotionRunOptions {
   state: State

@@ -9,9 +9,9 @@ import {
   freightFunctions,
   type ExprEnv,
   type ExprFunction
-} from './expressions/index.js'
+} from '../expressions/index.js'
 import type { StepVar } from './tasks.js'
-import type { StepDefinition } from './types.js'
+import type { StepDefinition } from '../steps/types.js'
 
 /** What a promotion's expressions see (kargo-reference §4.3). */
 export interface PromotionExprContext {

@@ -3,7 +3,7 @@ import {
   isOperationCompleted,
   type ArgoCDApplication
 } from '../integrations/argocd.js'
-import type { Services } from '../services.js'
+import type { Services } from '../runtime/services.js'
 import type { HealthCheck, HealthStatus, StageHealth } from '../state/types.js'
 import { errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/logger.js'

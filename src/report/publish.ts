@@ -1,5 +1,5 @@
 import crypto from 'node:crypto'
-import type { CommandContext } from '../commands/context.js'
+import type { CommandContext } from '../runtime/context.js'
 import type { ProjectModel } from '../config/index.js'
 import { gitTry } from '../git/git.js'
 import { projectName } from '../pipeline/context.js'

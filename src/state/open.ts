@@ -1,5 +1,5 @@
-import type { CommandContext } from '../commands/context.js'
-import { credentialsForUrl } from '../services.js'
+import type { CommandContext } from '../runtime/context.js'
+import { credentialsForUrl } from '../runtime/services.js'
 import { StateStore } from './store.js'
 
 /**

@@ -1,5 +1,5 @@
-import { evaluateExpression } from '../../promotion/expressions/evaluate.js'
-import { timeValue } from '../../promotion/expressions/values.js'
+import { evaluateExpression } from '../../expressions/evaluate.js'
+import { timeValue } from '../../expressions/values.js'
 import { ConfigFieldError } from '../../util/errors.js'
 
 /** Decides whether one commit or tag passes a subscription's expressionFilter. */

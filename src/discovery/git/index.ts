@@ -1,4 +1,4 @@
-import { credentialsForUrl, type Services } from '../../services.js'
+import { credentialsForUrl, type Services } from '../../runtime/services.js'
 import type { DiscoveredCommit, DiscoveredCommits, ObservedRefs } from '../../state/types.js'
 import { ConfigFieldError, ToolError, WaybillError } from '../../util/errors.js'
 import { redact, type Logger } from '../../util/logger.js'

@@ -1,4 +1,4 @@
-import type { Services } from '../../services.js'
+import type { Services } from '../../runtime/services.js'
 import type {
   DiscoveredImageReference,
   DiscoveredImages,
@@ -7,9 +7,9 @@ import type {
 import { ConfigFieldError } from '../../util/errors.js'
 import type { Logger } from '../../util/logger.js'
 import { filterTags, parseConstraint, sortLexicalDesc, sortSemverDesc } from '../semver.js'
-import { RegistryClient, RequestStats, type RegistryClientOptions } from './client.js'
-import { fetchImageMetadata, platformMatches } from './metadata.js'
-import { parseImageReference } from './reference.js'
+import { RegistryClient, RequestStats, type RegistryClientOptions } from '../../oci/client.js'
+import { fetchImageMetadata, platformMatches } from '../../oci/metadata.js'
+import { parseImageReference } from '../../oci/reference.js'
 
 export {
   RegistryClient,
@@ -18,20 +18,20 @@ export {
   clearTokenCache,
   MANIFEST_ACCEPT,
   MANIFEST_MEDIA_TYPES
-} from './client.js'
+} from '../../oci/client.js'
 export type {
   FetchedManifest,
   ManifestDocument,
   Descriptor,
   RegistryClientOptions
-} from './client.js'
+} from '../../oci/client.js'
 export {
   parseImageReference,
   formatImageReference,
   isLoopbackHost,
   type ImageReference
-} from './reference.js'
-export { fetchImageMetadata, platformMatches } from './metadata.js'
+} from '../../oci/reference.js'
+export { fetchImageMetadata, platformMatches } from '../../oci/metadata.js'
 
 /**
  * Kargo's image subscription fields (structural, so the zod-inferred type from the config layer
