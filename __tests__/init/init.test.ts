@@ -132,8 +132,17 @@ describe('waybill init', () => {
     await init(work, { pattern: 'config-updater' })
     const wf = parseYaml(read(work, '.github/workflows/waybill.yml'))
     expect(Object.keys(wf.on).sort()).toEqual(
-      ['pull_request', 'push', 'registry_package', 'repository_dispatch', 'schedule'].sort()
+      [
+        'delete',
+        'pull_request',
+        'push',
+        'registry_package',
+        'repository_dispatch',
+        'schedule'
+      ].sort()
     )
+    // Tag deletions do not run the pipeline; branch deletions (a merged promotion PR) do.
+    expect(wf.jobs.reconcile.if).toContain("github.event.ref_type == 'branch'")
     expect(wf.on.pull_request.types).toEqual(['closed'])
     expect(wf.on.push.branches).toEqual(['main'])
     expect(wf.on.schedule[0].cron).toMatch(/^\S+ \* \* \* \*$/)
@@ -161,7 +170,7 @@ describe('waybill init', () => {
     expect(inputs.stage.type).toBe('choice')
     expect(inputs.stage.options).toEqual(['test', 'uat', 'prod'])
     expect(inputs.command.type).toBe('choice')
-    expect(inputs.command.options).toEqual(['promote', 'approve', 'abort', 'verify'])
+    expect(inputs.command.options).toEqual(['promote', 'approve', 'abort', 'verify', 'discover'])
     expect(inputs.freight.type).toBe('string')
     expect(wf.jobs.promote.environment).toBe('${{ inputs.stage }}')
     expect(wf.jobs.promote.if).toContain("inputs.command == 'promote'")
@@ -172,6 +181,11 @@ describe('waybill init', () => {
       freight: '${{ inputs.freight }}'
     })
     expect(wf.jobs.manage.environment).toBeUndefined()
+    // A job waiting for reviewers holds its concurrency group: never the pipeline's own group.
+    const reconcileWf = parseYaml(read(work, '.github/workflows/waybill.yml'))
+    expect(wf.jobs.promote.concurrency.group).not.toBe(reconcileWf.concurrency.group)
+    expect(wf.jobs.promote.concurrency.group).toContain('inputs.stage')
+    expect(wf.jobs.promote['timeout-minutes']).toBeGreaterThan(0)
     expect(wf.permissions.deployments).toBe('write')
   })
 

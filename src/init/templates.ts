@@ -220,7 +220,13 @@ on:
   # Config changes on ${o.branch}; stage branches are written by Waybill and never trigger it.
   push:
     branches: [${q(o.branch)}]
-  # A promotion's pull request was merged (or closed): resume that promotion.
+  # A promotion's pull request was merged or closed. GitHub starts \`pull_request\` runs from the
+  # workflow in the PR's merge commit, and stage branches hold only manifests, so that event never
+  # runs this file. \`delete\` runs from the default branch: with "Automatically delete head
+  # branches" on (Settings → General), merging the PR deletes its branch and resumes the
+  # promotion at once; otherwise the schedule above resumes it (within 15 minutes).
+  delete:
+  # Kept for repositories whose stage branches carry this workflow (e.g. promotion PRs into main).
   pull_request:
     types: [closed]
 
@@ -239,8 +245,11 @@ concurrency:
 jobs:
   reconcile:
     runs-on: ubuntu-latest
-    # Pull requests from forks never drive promotions.
-    if: github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository
+    timeout-minutes: 30
+    # Pull requests from forks never drive promotions; tag deletions are not promotions.
+    if: >-
+      (github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository)
+      && (github.event_name != 'delete' || github.event.ref_type == 'branch')
     steps:
       - uses: actions/checkout@v5
       - uses: ${ACTION_REF}
@@ -261,7 +270,7 @@ on:
   workflow_dispatch:
     inputs:
       command:
-        description: What to do
+        description: What to do (discover = refresh now, looking for new freight at once)
         type: choice
         default: promote
         options:
@@ -269,6 +278,7 @@ on:
           - approve
           - abort
           - verify
+          - discover
       stage:
         description: Stage
         type: choice
@@ -290,10 +300,15 @@ jobs:
   promote:
     if: inputs.command == 'promote' || inputs.command == 'approve'
     runs-on: ubuntu-latest
+    timeout-minutes: 60
     # Required reviewers and wait timers of the stage's environment gate this job.
     environment: \${{ inputs.stage }}
+    # Its own group per stage, not the pipeline's: a job waiting for an environment's reviewers
+    # already holds its concurrency group, and sharing the pipeline's would stall every scheduled,
+    # registry and push run until someone approves. The state branch's compare-and-swap writes
+    # and promotion leases keep concurrent runs safe.
     concurrency:
-      group: waybill-\${{ github.repository }}
+      group: waybill-promote-\${{ github.repository }}-\${{ inputs.stage }}
       cancel-in-progress: false
       queue: max
     steps:
@@ -306,8 +321,9 @@ jobs:
           freight: \${{ inputs.freight }}
 
   manage:
-    if: inputs.command == 'abort' || inputs.command == 'verify'
+    if: inputs.command == 'abort' || inputs.command == 'verify' || inputs.command == 'discover'
     runs-on: ubuntu-latest
+    timeout-minutes: 30
     concurrency:
       group: waybill-\${{ github.repository }}
       cancel-in-progress: false
