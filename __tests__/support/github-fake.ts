@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -65,7 +66,9 @@ export const FAKE_OPERATIONS = [
   'repos/create-commit-status',
   'repos/list-commit-statuses-for-ref',
   'repos/get-combined-status-for-ref',
-  'checks/list-for-ref'
+  'checks/list-for-ref',
+  'apps/get-repo-installation',
+  'apps/create-installation-access-token'
 ] as const
 type OperationId = (typeof FAKE_OPERATIONS)[number]
 
@@ -334,6 +337,8 @@ export interface GitHubFake {
   violations: string[]
   /** Commits created through the API that GitHub would sign (no committer given). */
   verifiedCommits: Set<string>
+  /** Installation tokens minted for the GitHub App, with their expiry (ms since epoch). */
+  installationTokens: Map<string, number>
   addRepo(owner: string, name: string, bare: string): FakeRepo
   pull(number: number, repo?: string): FakePull
   closePull(number: number, repo?: string): void
@@ -387,8 +392,58 @@ const notFound = () =>
 const validationFailed = (message: string, errors: Json[] = []) =>
   new HttpError(422, { message, errors, documentation_url: 'https://docs.github.com/rest' })
 
+/** A GitHub App the fake knows: JWTs signed with its private key are checked with `publicKey`. */
+export interface FakeGitHubApp {
+  id: number
+  /** PEM public key of the app's key pair. */
+  publicKey: string
+  installationId: number
+  /** Lifetime of minted installation tokens (GitHub: one hour). */
+  tokenTtlMs?: number
+}
+
+/**
+ * Verifies a GitHub App JWT as GitHub does: RS256 over header.payload with the app's public key,
+ * `iss` = the app ID, `iat` not in the future (60 s skew), `exp` in the future and at most ten
+ * minutes after `iat`. Returns why it is refused, or undefined when valid.
+ */
+export function jwtProblem(
+  jwt: string,
+  app: FakeGitHubApp,
+  nowMs = Date.now()
+): string | undefined {
+  const parts = jwt.split('.')
+  if (parts.length !== 3) return 'not a JWT'
+  const [h, p, sig] = parts
+  let header: Json
+  let payload: Json
+  try {
+    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as Json
+    payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Json
+  } catch {
+    return 'JWT is not JSON'
+  }
+  if (header.alg !== 'RS256') return `alg ${String(header.alg)} is not RS256`
+  const ok = crypto.verify(
+    'RSA-SHA256',
+    Buffer.from(`${h}.${p}`),
+    app.publicKey,
+    Buffer.from(sig, 'base64url')
+  )
+  if (!ok) return 'signature does not verify with the app public key'
+  if (String(payload.iss) !== String(app.id)) return `iss ${String(payload.iss)} is not the app ID`
+  const now = Math.floor(nowMs / 1000)
+  const iat = Number(payload.iat)
+  const exp = Number(payload.exp)
+  if (!(iat <= now + 60))
+    return "'Issued at' claim ('iat') must be an Integer representing a time in the past"
+  if (!(exp > now)) return "'Expiration time' claim ('exp') is too far in the past"
+  if (exp - iat > 600) return "'Expiration time' claim ('exp') is too far in the future"
+  return undefined
+}
+
 export async function startGitHubFake(
-  opts: { token?: string; gitUrl?: string } = {}
+  opts: { token?: string; gitUrl?: string; app?: FakeGitHubApp } = {}
 ): Promise<GitHubFake> {
   const doc = githubApiSubset()
   const { OpenAPIBackend } = await import('openapi-backend')
@@ -428,6 +483,7 @@ export async function startGitHubFake(
     requests: [],
     violations: [],
     verifiedCommits: new Set(),
+    installationTokens: new Map(),
     addRepo(owner, name, bare) {
       const r = { owner, name, bare, id: nextId++ }
       fake.repos.set(`${owner}/${name}`, r)
@@ -792,7 +848,55 @@ export async function startGitHubFake(
   }
 
   type Result = { status: number; body: unknown }
+  const appOnly = (c: Context) => {
+    const app = opts.app
+    if (!app) throw notFound()
+    const auth = String((c.request.headers as Json).authorization ?? '')
+    const problem = /^bearer /i.test(auth) ? jwtProblem(auth.slice(7), app) : 'not a JWT'
+    if (problem)
+      throw new HttpError(401, {
+        message: `A JSON web token could not be decoded: ${problem}`,
+        documentation_url: 'https://docs.github.com/rest',
+        status: '401'
+      })
+    return app
+  }
+  const installationJson = (app: FakeGitHubApp) =>
+    overlay(schemaSample('installation'), {
+      id: app.installationId,
+      app_id: app.id,
+      account: user('acme'),
+      target_type: 'Organization',
+      permissions: { contents: 'write', pull_requests: 'write', deployments: 'write' },
+      access_tokens_url: `${apiUrl}/app/installations/${app.installationId}/access_tokens`,
+      repositories_url: `${apiUrl}/installation/repositories`,
+      html_url: `${serverUrl}/organizations/acme/settings/installations/${app.installationId}`,
+      created_at: now(),
+      updated_at: now()
+    })
   const handlers: Record<OperationId, (c: Context) => Result> = {
+    'apps/get-repo-installation': (c) => {
+      const app = appOnly(c)
+      repoOf(c)
+      return { status: 200, body: installationJson(app) }
+    },
+    'apps/create-installation-access-token': (c) => {
+      const app = appOnly(c)
+      const id = Number((c.request.params as Json).installation_id)
+      if (id !== app.installationId) throw notFound()
+      const token = `ghs_${crypto.randomBytes(18).toString('hex')}`
+      const expiresAt = Date.now() + (app.tokenTtlMs ?? 3600_000)
+      fake.installationTokens.set(token, expiresAt)
+      return {
+        status: 201,
+        body: overlay(schemaSample('installation-token'), {
+          token,
+          expires_at: new Date(expiresAt).toISOString().replace(/\.\d+Z$/, 'Z'),
+          permissions: { contents: 'write', pull_requests: 'write' },
+          repository_selection: 'all'
+        })
+      }
+    },
     'repos/get': (c) => ({ status: 200, body: repoJson(repoOf(c), 'full-repository') }),
     'repos/compare-commits-with-basehead': (c) => {
       const r = repoOf(c)
@@ -1401,11 +1505,15 @@ export async function startGitHubFake(
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8')
       const auth = String(req.headers.authorization ?? '')
+      const presented = auth.replace(/^(token|bearer) /i, '')
+      const minted = fake.installationTokens.get(presented)
       const authorized =
-        !opts.token ||
-        auth === `token ${opts.token}` ||
-        auth === `bearer ${opts.token}` ||
-        auth === `Bearer ${opts.token}`
+        (!opts.token && !opts.app) ||
+        (opts.token !== undefined && presented === opts.token) ||
+        (minted !== undefined && minted > Date.now()) ||
+        // The app's own endpoints authenticate with a JWT, checked by their handlers.
+        (opts.app !== undefined && (req.url ?? '').includes('/app/installations/')) ||
+        (opts.app !== undefined && /\/repos\/[^/]+\/[^/]+\/installation$/.test(req.url ?? ''))
       const record: FakeRequest = {
         method: req.method ?? 'GET',
         path: req.url ?? '/',
