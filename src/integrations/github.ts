@@ -8,6 +8,7 @@ import { redact } from '../util/logger.js'
 import { WaybillError } from '../util/errors.js'
 import type { GitHubRepo } from './repo-url.js'
 import { VERSION } from '../version.js'
+import { isLoopbackUrl } from '../util/net.js'
 
 const WaybillOctokit = Octokit.plugin(retry, throttling)
 export type GitHubClient = InstanceType<typeof WaybillOctokit>
@@ -15,15 +16,6 @@ export type GitHubClient = InstanceType<typeof WaybillOctokit>
 export type PullRequest = RestEndpointMethodTypes['pulls']['get']['response']['data']
 export type PullRequestSummary =
   RestEndpointMethodTypes['pulls']['list']['response']['data'][number]
-
-function isLoopback(url: string): boolean {
-  try {
-    const host = new URL(url).hostname
-    return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.')
-  } catch {
-    return false
-  }
-}
 
 /**
  * An Octokit for services.github (or another API base URL) with the retry and throttling plugins.
@@ -46,7 +38,7 @@ export function githubClient(services: Services, logger: Logger, apiUrl?: string
     },
     retry: { doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 429, 451] },
     throttle: {
-      enabled: !isLoopback(baseUrl),
+      enabled: !isLoopbackUrl(baseUrl),
       onRateLimit: (
         retryAfter: number,
         options: { method: string; url: string },
@@ -79,19 +71,69 @@ export function httpStatus(err: unknown): number | undefined {
   return typeof s === 'number' ? s : undefined
 }
 
+/** Network failures that never reached GitHub, by their Node error code. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'CERT_HAS_EXPIRED',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN'
+])
+
+/** The Node error code of a failed connection behind an Octokit error (status 500 with a cause). */
+export function connectionErrorCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; i++) {
+    if (typeof e.code === 'string' && CONNECTION_CODES.has(e.code)) return e.code
+    e = e.cause as typeof e
+  }
+  return undefined
+}
+
+/** GitHub's `x-accepted-github-permissions` header: the permissions the endpoint needs. */
+function acceptedPermissions(err: unknown): string | undefined {
+  const headers = (err as { response?: { headers?: Record<string, unknown> } }).response?.headers
+  const v = headers?.['x-accepted-github-permissions']
+  return typeof v === 'string' && v.trim() ? v.trim() : undefined
+}
+
 /** Turns an Octokit error into a WaybillError naming the repository and what was attempted. */
 export function githubError(err: unknown, what: string, repo: GitHubRepo): WaybillError {
-  const status = httpStatus(err)
+  const connection = connectionErrorCode(err)
+  const status = connection ? undefined : httpStatus(err)
   const raw = err instanceof Error ? err.message : String(err)
-  const msg = redact(
-    `${what} in ${repo.owner}/${repo.repo} failed${status ? ` (HTTP ${status})` : ''}: ${raw}`
-  )
+  const where = `${repo.owner}/${repo.repo}`
+  if (connection)
+    return new WaybillError(
+      redact(`${what} in ${where} failed: cannot connect to the GitHub API (${connection})`),
+      'check github-api-url (GITHUB_API_URL), the network and any proxy settings (HTTPS_PROXY, NO_PROXY)'
+    )
+  const msg = redact(`${what} in ${where} failed${status ? ` (HTTP ${status})` : ''}: ${raw}`)
   let hint: string | undefined
-  if (status === 401) hint = 'the GitHub token is missing or invalid'
-  else if (status === 403)
-    hint = 'the token lacks permissions (contents: write, pull-requests: write) or hit a rate limit'
-  else if (status === 404)
-    hint = `check that ${repo.owner}/${repo.repo} exists and the token can see it`
+  if (status === 401)
+    hint =
+      'the GitHub token is missing, expired or invalid: check the token input (or app-id/private-key)'
+  else if (status === 403) {
+    const needed = acceptedPermissions(err)
+    if (/pull request/i.test(what) && /not permitted to create or approve pull requests/i.test(raw))
+      hint =
+        'GITHUB_TOKEN may not open pull requests in this repository: enable Settings → Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests", or use a GitHub App token (app-id, private-key)'
+    else if (needed)
+      hint = `the token lacks a permission this call needs (GitHub accepts: ${needed}); add it to the workflow's permissions: block`
+    else if (/rate limit/i.test(raw))
+      hint =
+        'GitHub rate limit: the next run retries; fewer runs (schedule) or a GitHub App token raise the limit'
+    else
+      hint =
+        "the token lacks permissions: the workflow needs permissions: { contents: write, pull-requests: write }, and a branch protection rule may refuse the token's identity"
+  } else if (status === 404) hint = `check that ${where} exists and the token can see it`
   return new WaybillError(msg, hint)
 }
 
