@@ -93,7 +93,7 @@ d('ArgoCDClient against the fake', () => {
     expect(() => fake.assertNoViolations()).toThrow(/contract violations/)
 
     // A response the real API could not send is a violation too.
-    fake.addApplication({ name: 'bad', source: { repoURL: 'r', notAField: 1 } as never })
+    fake.addApplication({ name: 'bad', source: { repoURL: 'r', notAField: 1 } })
     await client.getApplication('bad', 'argocd')
     expect(fake.violations.join('\n')).toMatch(/response to GET .*notAField/)
     fake.violations.length = 0

@@ -22,3 +22,22 @@ describe('waybill CLI', () => {
     expect(res.stderr).toContain('--nope')
   })
 })
+
+describe('waybill CLI: values as users write them', () => {
+  it('rejects a --wait that is not a duration, naming the flag', () => {
+    const res = spawnSync('node', ['--import', 'tsx', cli, 'version', '--wait', 'soon'], {
+      encoding: 'utf8'
+    })
+    expect(res.status).toBe(2)
+    expect(res.stderr).toContain('--wait is not a duration')
+  })
+  it('refuses --dry-run for a command that changes the state', () => {
+    const res = spawnSync(
+      'node',
+      ['--import', 'tsx', cli, 'approve', '--stage', 'a', '--freight', 'b', '--dry-run'],
+      { encoding: 'utf8' }
+    )
+    expect(res.status).toBe(2)
+    expect(res.stderr).toContain('approve has no dry run')
+  })
+})

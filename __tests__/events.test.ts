@@ -110,6 +110,17 @@ describe('routeEvent', () => {
     })
   })
 
+  it('status-page publishes the pipeline page on every reconcile, and only there', () => {
+    const schedule = { eventName: 'schedule', payload: {} }
+    expect(route({ ...schedule, statusPage: true }).args['publish-page']).toBe(true)
+    expect(route({ ...schedule, statusPage: false }).args['publish-page']).toBeUndefined()
+    expect(route({ ...schedule, command: 'status', statusPage: true }).args).toEqual({})
+    const fork = example('pull_request', (x) => x.action === 'closed')
+    fork.pull_request.head.repo.full_name = 'mallory/Hello-World'
+    const skipped = route({ eventName: 'pull_request', payload: fork, statusPage: true })
+    expect(skipped.args['publish-page']).toBeUndefined()
+  })
+
   it('registry events carry the payload to discovery', () => {
     const p = example('package', (x) => Boolean(x.package.package_version.container_metadata))
     const r = route({ eventName: 'registry_package', payload: p })

@@ -40,7 +40,7 @@ function buildRepo(dir: string): void {
     input: parts.join(''),
     maxBuffer: 1 << 30
   })
-  if (res.status !== 0) throw new Error(`fast-import failed: ${res.stderr}`)
+  if (res.status !== 0) throw new Error(`fast-import failed: ${res.stderr.toString('utf8')}`)
 }
 
 async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {

@@ -278,6 +278,8 @@ function seedState(draft: State): void {
 /** Every StateStore a command opens, to read its stats afterwards. */
 const stores = new Set<StateStore>()
 for (const method of ['read', 'snapshot', 'update'] as const) {
+  // Wrapped below and called with the store as `this` (original.apply).
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const original = StateStore.prototype[method] as (...a: unknown[]) => Promise<unknown>
   ;(StateStore.prototype as unknown as Record<string, unknown>)[method] = function (
     this: StateStore,

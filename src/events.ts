@@ -1,5 +1,7 @@
 import type { CommandArgs } from './runtime/context.js'
 import { UsageError } from './util/errors.js'
+import { hasControlCharacter } from './util/text.js'
+import { checkDispatchPayload } from './discovery/webhooks.js'
 
 /**
  * Maps a GitHub event (name + webhook payload) and the action's inputs to a command.
@@ -28,6 +30,8 @@ export interface RouteInput {
   command: string
   inputs: Record<string, string>
   repository?: string
+  /** Publish the pipeline page on runs that reconcile (input status-page). */
+  statusPage?: boolean
 }
 
 /** Commands the action may run (init and demo write files locally; they are CLI-only). */
@@ -36,12 +40,14 @@ export const ACTION_COMMANDS = [
   'discover',
   'promote',
   'approve',
+  'respond',
   'assemble',
   'abort',
   'verify',
   'plan',
   'status',
   'validate',
+  'migrate',
   'version'
 ] as const
 
@@ -53,7 +59,10 @@ export const ARG_INPUTS = [
   'image',
   'commit',
   'chart',
-  'promotion'
+  'promotion',
+  'override-windows',
+  'response',
+  'step'
 ] as const
 
 /** Inputs that hold one `<repo>=<value>` pair per line. */
@@ -67,9 +76,6 @@ function obj(v: unknown): Json {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {}
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/
-
 /** Checks an untrusted input value's shape; returns it trimmed. */
 export function checkInputValue(name: string, raw: string, source: string): string {
   const value = raw.trim()
@@ -79,7 +85,7 @@ export function checkInputValue(name: string, raw: string, source: string): stri
   for (const line of lines) {
     if (line.length > MAX_VALUE)
       throw new UsageError(`${source} '${name}' is longer than ${MAX_VALUE} characters`)
-    if (CONTROL.test(line.replace(/\r$/, '')))
+    if (hasControlCharacter(line.replace(/\r$/, '')))
       throw new UsageError(
         `${source} '${name}' contains control characters`,
         MULTILINE.has(name) ? 'one <repoURL>=<value> per line' : 'pass a single line'
@@ -91,7 +97,8 @@ export function checkInputValue(name: string, raw: string, source: string): stri
 export function checkCommand(command: string, source: string): string {
   const c = command.trim()
   if (!(ACTION_COMMANDS as readonly string[]).includes(c)) {
-    const shown = c.length > 40 || CONTROL.test(c) ? JSON.stringify(c.slice(0, 40)) : `'${c}'`
+    const shown =
+      c.length > 40 || hasControlCharacter(c) ? JSON.stringify(c.slice(0, 40)) : `'${c}'`
     throw new UsageError(
       `unknown command ${shown} (${source})`,
       `use auto or one of: ${ACTION_COMMANDS.join(', ')}`
@@ -101,6 +108,13 @@ export function checkCommand(command: string, source: string): string {
 }
 
 export function routeEvent(input: RouteInput): EventRoute {
+  const route = commandFor(input)
+  if (input.statusPage && route.command === 'reconcile')
+    return { ...route, args: { ...route.args, 'publish-page': true } }
+  return route
+}
+
+function commandFor(input: RouteInput): EventRoute {
   const p = obj(input.payload)
   const args: CommandArgs = {}
   // The workflow's own `with:` inputs are written by the repository's maintainers: they win over
@@ -125,7 +139,7 @@ export function routeEvent(input: RouteInput): EventRoute {
       for (const name of ARG_INPUTS) {
         const v = inputs[name]
         if (args[name] !== undefined || v === undefined || v === null || v === '') continue
-        if (typeof v !== 'string' && typeof v !== 'number')
+        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
           throw new UsageError(`workflow_dispatch input '${name}' must be a string`)
         const value = checkInputValue(name, String(v), 'workflow_dispatch input')
         if (value) args[name] = value
@@ -146,7 +160,7 @@ export function routeEvent(input: RouteInput): EventRoute {
           skip: `pull request #${number} from fork ${typeof headRepo === 'string' ? headRepo : '(deleted)'} cannot trigger promotions`
         }
       }
-      const action = String(p.action ?? '')
+      const action = typeof p.action === 'string' ? p.action : ''
       if (action !== 'closed') {
         return {
           command: 'none',
@@ -166,9 +180,11 @@ export function routeEvent(input: RouteInput): EventRoute {
         }
       }
     }
+    case 'repository_dispatch':
+      checkDispatchPayload(p.client_payload)
+    // falls through
     case 'registry_package':
     case 'package':
-    case 'repository_dispatch':
     case 'push':
       return {
         command: 'reconcile',

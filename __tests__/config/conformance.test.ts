@@ -1,36 +1,35 @@
-// Kargo's own example projects load into Waybill (../shared fixtures; skipped in a user's clone).
+// Kargo-shaped projects (our own fixtures in __tests__/fixtures/kargo/, written after the layouts
+// of Kargo's example repositories) load into Waybill, and their documents validate against the
+// generated JSON Schema.
 import { describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
 import { Ajv } from 'ajv'
 import ajvFormats from 'ajv-formats'
 import { loadProject, formatProblem, stageOrder } from '../../src/config/index.js'
 import { buildJsonSchema } from '../../src/config/json-schema.js'
 
-const examples = path.resolve(process.cwd(), '..', 'shared', 'fixtures', 'kargo-examples')
-const present = fs.existsSync(examples)
-const projects = present
-  ? fs.readdirSync(examples).filter((d) => fs.existsSync(path.join(examples, d, 'kargo')))
-  : []
-const d = present ? describe : describe.skip
+const examples = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'fixtures',
+  'kargo'
+)
+const projects = fs
+  .readdirSync(examples)
+  .filter((d) => fs.existsSync(path.join(examples, d, 'kargo')))
 
 /**
- * kargo-advanced still sets the image field `allowTags`, which Kargo v1.11 rejects at discovery
- * ("allowTags is deprecated and no longer supported since Kargo v1.11"). Waybill reports it when
- * the config is loaded, so that one error is expected; everything else must load cleanly.
+ * The advanced project still sets the image field `allowTags`, which Kargo v1.11 rejects at
+ * discovery. Waybill reads it as allowTagsRegexes with a warning, so every project loads cleanly.
  */
-const KNOWN_ERRORS: Record<string, string[]> = {
-  'kargo-advanced': [
-    'kargo/warehouse.yaml:11:7: error: Warehouse/guestbook: spec.subscriptions[0].image.allowTags: allowTags is deprecated and no longer supported since Kargo v1.11: use allowTagsRegexes'
-  ]
-}
+const KNOWN_ERRORS: Record<string, string[]> = {}
 
-d('Kargo example projects', () => {
+describe('Kargo-shaped projects', () => {
   it('finds the example projects', () => {
-    expect(projects).toEqual(
-      expect.arrayContaining(['kargo-simple', 'kargo-helm', 'kargo-advanced'])
-    )
+    expect(projects).toEqual(expect.arrayContaining(['simple', 'helm', 'advanced']))
   })
 
   it.each(projects)('%s loads with no errors beyond the known ones', async (name) => {
@@ -61,14 +60,14 @@ d('Kargo example projects', () => {
     expect(loaded).toBe(kargoDocs - (KNOWN_ERRORS[name]?.length ?? 0))
   })
 
-  it('kargo-advanced: AnalysisTemplates are skipped and AnalysisTemplate verification gets a notice', async () => {
-    const { model, problems } = await loadProject(path.join(examples, 'kargo-advanced'), 'kargo')
+  it('advanced: AnalysisTemplates are skipped and AnalysisTemplate verification gets a notice', async () => {
+    const { model, problems } = await loadProject(path.join(examples, 'advanced'), 'kargo')
     const notices = problems.filter((p) => p.severity === 'notice').map(formatProblem)
     expect(notices).toContain(
-      'kargo/analysis.yaml:4:7: notice: AnalysisTemplate/pokemon-xp: skipped: argoproj.io/v1alpha1 AnalysisTemplate is not a Kargo resource'
+      'kargo/analysis.yaml:3:7: notice: AnalysisTemplate/error-rate: skipped: argoproj.io/v1alpha1 AnalysisTemplate is not a Kargo resource'
     )
     expect(notices).toContain(
-      'kargo/stages.yaml:65:5: notice: Stage/ab-test-a: spec.verification.analysisTemplates: AnalysisTemplate verification needs Argo Rollouts and is skipped by Waybill; use Waybill verification (docs/verification.md)'
+      'kargo/stages.yaml:63:5: notice: Stage/canary-a: spec.verification.analysisTemplates: AnalysisTemplate verification needs Argo Rollouts and is skipped by Waybill; use Waybill verification (docs/verification.md)'
     )
     expect(notices).toContain(
       'kargo/stages.yaml:5:3: notice: metadata.namespace: is Kubernetes-only and ignored by Waybill (8 resources in this file)'
@@ -76,12 +75,12 @@ d('Kargo example projects', () => {
     expect(stageOrder(model)).toEqual([
       'dev',
       'staging',
-      'ab-test-a',
-      'ab-test-b',
+      'canary-a',
+      'canary-b',
       'prod',
-      'prod-central',
-      'prod-east',
-      'prod-west'
+      'prod-ap',
+      'prod-eu',
+      'prod-us'
     ])
     // prod has no promotionTemplate: a control-flow stage
     expect(model.stages.get('prod')!.spec.promotionTemplate).toBeUndefined()
@@ -91,23 +90,23 @@ d('Kargo example projects', () => {
     })
   })
 
-  it('kargo-helm: the duplicated promotionTemplate key is a warning, and defaults are applied', async () => {
-    const { model, problems } = await loadProject(path.join(examples, 'kargo-helm'), 'kargo')
+  it('helm: the duplicated promotionTemplate key is a warning, and defaults are applied', async () => {
+    const { model, problems } = await loadProject(path.join(examples, 'helm'), 'kargo')
     expect(problems.filter((p) => p.severity === 'warning').map(formatProblem)).toEqual([
-      "kargo/stages.yaml:55:3: warning: duplicate key 'promotionTemplate' (also at line 50); the last one is used (hint: remove one of them)"
+      "kargo/stages.yaml:50:3: warning: duplicate key 'promotionTemplate' (also at line 45); the last one is used (hint: remove one of them)"
     ])
-    const features = model.warehouses.get('features')!
-    expect(features.spec.interval).toBe('5m0s')
-    expect(features.spec.freightCreationPolicy).toBe('Automatic')
-    expect(features.spec.subscriptions[0].git).toMatchObject({
-      repoURL: 'https://github.com/akuity/kargo-helm.git',
+    const toggles = model.warehouses.get('toggles')!
+    expect(toggles.spec.interval).toBe('5m0s')
+    expect(toggles.spec.freightCreationPolicy).toBe('Automatic')
+    expect(toggles.spec.subscriptions[0].git).toMatchObject({
+      repoURL: 'https://github.com/acme/payments-chart.git',
       commitSelectionStrategy: 'NewestFromBranch',
       strictSemvers: true,
-      discoveryLimit: 20,
-      includePaths: ['base/feature-flags.yaml']
+      discoveryLimit: 10,
+      includePaths: ['toggles/defaults.yaml']
     })
-    expect(model.warehouses.get('guestbook')!.spec.subscriptions[0].image).toEqual({
-      repoURL: 'ghcr.io/akuity/guestbook',
+    expect(model.warehouses.get('api')!.spec.subscriptions[0].image).toEqual({
+      repoURL: 'ghcr.io/acme/payments-api',
       imageSelectionStrategy: 'SemVer',
       strictSemvers: true,
       discoveryLimit: 20,
@@ -140,8 +139,7 @@ d('Kargo example projects', () => {
           const v = doc.toJS() as { apiVersion?: string; spec?: unknown } | null
           if (v?.apiVersion !== 'kargo.akuity.io/v1alpha1') continue
           const ok = validate(v)
-          const known = name === 'kargo-advanced' && f === 'warehouse.yaml'
-          expect({ file: `${name}/${f}`, ok }).toEqual({ file: `${name}/${f}`, ok: !known })
+          expect({ file: `${name}/${f}`, ok }).toEqual({ file: `${name}/${f}`, ok: true })
         }
       }
     }

@@ -26,8 +26,12 @@ describe('JSON Schema for editors', () => {
     const bad = (spec: unknown) => validate({ ...warehouse, spec })
     expect(bad({ ...warehouse.spec, interval: '5 minutes' })).toBe(false)
     expect(bad({ ...warehouse.spec, intervall: '5m' })).toBe(false)
-    expect(bad({ subscriptions: [{ image: { repoURL: 'ghcr.io/a/b', allowTags: 'x' } }] })).toBe(
+    expect(bad({ subscriptions: [{ image: { repoURL: 'ghcr.io/a/b', allowTags: ['x'] } }] })).toBe(
       false
+    )
+    // a deprecated field Waybill still reads validates (editors mark it deprecated)
+    expect(bad({ subscriptions: [{ image: { repoURL: 'ghcr.io/a/b', allowTags: 'x' } }] })).toBe(
+      true
     )
     expect(bad({ subscriptions: [{ name: 'only-a-name' }] })).toBe(false)
     expect(validate({ ...warehouse, kind: 'Stage' })).toBe(false)

@@ -89,36 +89,6 @@ const CASES: Array<[string, string, string[]]> = [
     ]
   ],
   [
-    'deprecated allowTags',
-    wh(img(`      allowTags: ^v1\n`)),
-    [
-      '.waybill/case.yaml:9:7: error: Warehouse/w2: spec.subscriptions[0].image.allowTags: allowTags is deprecated and no longer supported since Kargo v1.11: use allowTagsRegexes (hint: replace it with allowTagsRegexes: ["^v1"])'
-    ]
-  ],
-  [
-    'deprecated ignoreTags',
-    wh(img(`      ignoreTags: [latest]\n`)),
-    [
-      '.waybill/case.yaml:9:7: error: Warehouse/w2: spec.subscriptions[0].image.ignoreTags: ignoreTags is deprecated and no longer supported since Kargo v1.11: use ignoreTagsRegexes (hint: replace it with ignoreTagsRegexes: ["^latest$"])'
-    ]
-  ],
-  [
-    'image semverConstraint',
-    wh(img(`      semverConstraint: ^1.0.0\n`)),
-    [
-      '.waybill/case.yaml:9:7: error: Warehouse/w2: spec.subscriptions[0].image.semverConstraint: semverConstraint was removed from image subscriptions in Kargo v1.9: use constraint (hint: replace it with constraint: "^1.0.0")'
-    ]
-  ],
-  [
-    'git allowTags',
-    wh(
-      `  subscriptions:\n  - git:\n      repoURL: https://github.com/acme/x.git\n      allowTags: ^v\n`
-    ),
-    [
-      '.waybill/case.yaml:9:7: error: Warehouse/w2: spec.subscriptions[0].git.allowTags: allowTags is deprecated and no longer supported since Kargo v1.11: use allowTagsRegexes (hint: replace it with allowTagsRegexes: ["^v"])'
-    ]
-  ],
-  [
     'unknown imageSelectionStrategy',
     wh(img(`      imageSelectionStrategy: Newest\n`)),
     [
@@ -228,7 +198,7 @@ const CASES: Array<[string, string, string[]]> = [
     'ClusterPromotionTask referenced with the default kind',
     st(rf(`      direct: true\n`) + steps(`      - task:\n          name: shared\n`)) +
       `---\n` +
-      task(`  steps:\n  - uses: git-push\n`, 'shared', 'ClusterPromotionTask'),
+      task(`  steps:\n  - uses: fail\n`, 'shared', 'ClusterPromotionTask'),
     [
       ".waybill/case.yaml:16:17: error: Stage/qa: spec.promotionTemplate.spec.steps[0].task.name: PromotionTask 'shared' not found (hint: a ClusterPromotionTask named 'shared' exists: set task.kind: ClusterPromotionTask)"
     ]
@@ -269,9 +239,9 @@ const CASES: Array<[string, string, string[]]> = [
   ],
   [
     'enterprise step',
-    st(rf(`      direct: true\n`) + steps(`      - uses: send-message\n`)),
+    st(rf(`      direct: true\n`) + steps(`      - uses: record-audit-event\n`)),
     [
-      ".waybill/case.yaml:15:15: error: Stage/qa: spec.promotionTemplate.spec.steps[0].uses: step 'send-message' is not available: it is a Kargo Enterprise step that Waybill does not provide"
+      ".waybill/case.yaml:15:15: error: Stage/qa: spec.promotionTemplate.spec.steps[0].uses: step 'record-audit-event' is not available: it is a Kargo Enterprise step that Waybill does not provide"
     ]
   ],
   [
@@ -372,9 +342,7 @@ const CASES: Array<[string, string, string[]]> = [
     'duplicate step alias',
     st(
       rf(`      direct: true\n`) +
-        steps(
-          `      - uses: git-clone\n        as: clone\n      - uses: git-clone\n        as: clone\n`
-        )
+        steps(`      - uses: fail\n        as: clone\n      - uses: fail\n        as: clone\n`)
     ),
     [
       ".waybill/case.yaml:18:13: error: Stage/qa: spec.promotionTemplate.spec.steps[1].as: step alias 'clone' is used twice (also step 1)"
@@ -540,6 +508,7 @@ spec:
   promotionWindows:
   - kind: Deny
     name: weekend
+    dtstart: 20260103T000000Z
 ---
 ${H}kind: Project
 metadata:
@@ -557,9 +526,7 @@ metadata:
     expect(lines(problems)).toEqual([])
     expect(lines(problems, 'warning')).toEqual([
       '.waybill/k8s.yaml:12:16: warning: Warehouse/w2: spec.subscriptions[0].git.repoURL: SSH URLs are deprecated since Kargo v1.10 (removal in v1.13)',
-      '.waybill/k8s.yaml:21:3: warning: Stage/qa: spec.targets: is not supported by Waybill and is ignored (Kargo Target fan-out)',
-      '.waybill/k8s.yaml:42:5: warning: ProjectConfig/acme: spec.promotionPolicies[1].autoRollback: is a Kargo Enterprise feature and is ignored by Waybill',
-      '.waybill/k8s.yaml:49:3: warning: ProjectConfig/acme: spec.promotionWindows: is a Kargo Enterprise feature and is ignored by Waybill'
+      '.waybill/k8s.yaml:21:3: warning: Stage/qa: spec.targets: is not supported by Waybill and is ignored (Kargo Target fan-out)'
     ])
     expect(lines(problems, 'notice')).toEqual([
       '.waybill/k8s.yaml:5:3: notice: Warehouse/w2: metadata.namespace: is Kubernetes-only and ignored by Waybill',
@@ -569,8 +536,8 @@ metadata:
       '.waybill/k8s.yaml:13:1: notice: Warehouse/w2: status: is Kubernetes-only and ignored by Waybill',
       '.waybill/k8s.yaml:38:5: notice: ProjectConfig/acme: spec.promotionPolicies[0].stage: is deprecated in Kargo',
       '.waybill/k8s.yaml:44:3: notice: ProjectConfig/acme: spec.webhookReceivers: are ignored: Waybill is triggered by GitHub events (schedule, repository_dispatch, push)',
-      '.waybill/k8s.yaml:58:3: notice: Project/acme: spec.promotionPolicies: on Project is deprecated in Kargo',
-      '.waybill/k8s.yaml:63:7: notice: Freight/abc: skipped: Freight resources are created by Waybill, not configured'
+      '.waybill/k8s.yaml:59:3: notice: Project/acme: spec.promotionPolicies: on Project is deprecated in Kargo',
+      '.waybill/k8s.yaml:64:7: notice: Freight/abc: skipped: Freight resources are created by Waybill, not configured'
     ])
     // ignored fields do not change the model's meaning; policies keep Kargo's defaults
     expect(model.projectConfig!.spec!.promotionPolicies).toEqual([
@@ -589,7 +556,7 @@ metadata:
   it('warns when a task needs a var the stage does not set', async () => {
     const { problems } = await load({
       'base.yaml': BASE,
-      'case.yaml': `${task(`  vars:\n  - name: env\n  steps:\n  - uses: git-push\n`, 'needs-env')}---\n${st(
+      'case.yaml': `${task(`  vars:\n  - name: env\n  steps:\n  - uses: fail\n`, 'needs-env')}---\n${st(
         rf(`      direct: true\n`) + steps(`      - task:\n          name: needs-env\n`)
       )}`
     })

@@ -42,6 +42,9 @@ spec:
   - uses: git-clone
     config:
       repoURL: \${{ vars.repo }}
+      checkout:
+      - branch: main
+        path: ./src
 `
 
 /** Writes files under <tmp>/.waybill and returns the repo dir. */

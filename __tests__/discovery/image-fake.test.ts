@@ -6,11 +6,8 @@ import {
   RequestStats,
   type ImageSubscriptionLike
 } from '../../src/discovery/image/index.js'
-import {
-  nextLink,
-  parseRetryAfter,
-  parseWwwAuthenticate
-} from '../../src/oci/client.js'
+import { nextLink, parseWwwAuthenticate } from '../../src/oci/client.js'
+import { parseRetryAfter } from '../../src/http/retry.js'
 import { defaultServices } from '../../src/runtime/services.js'
 import type { ImageMetadataCacheEntry } from '../../src/state/types.js'
 import { WaybillError } from '../../src/util/errors.js'

@@ -22,7 +22,7 @@ function warehouse(
     kind: 'Warehouse',
     metadata: { name },
     spec: { interval: '5m0s', freightCreationPolicy: 'Automatic', subscriptions, ...spec }
-  } as Warehouse
+  }
 }
 
 function gitSub(repoURL: string, extra: Record<string, unknown> = {}, name?: string): Sub {
@@ -35,7 +35,7 @@ function gitSub(repoURL: string, extra: Record<string, unknown> = {}, name?: str
       discoveryLimit: 20,
       ...extra
     }
-  } as Sub
+  }
 }
 
 const services = defaultServices({})
@@ -201,7 +201,7 @@ describe('discoverWarehouse', () => {
             discoveryLimit: 20,
             cacheByTag: false
           }
-        } as Sub,
+        },
         gitSub(cfg.url)
       ],
       { freightCreationCriteria: { expression: "imageFrom('ghcr.io/acme/web').Tag == '1.2.0'" } }

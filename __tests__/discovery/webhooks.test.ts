@@ -24,7 +24,7 @@ function warehouse(name: string, subscriptions: Sub[]): Warehouse {
     kind: 'Warehouse',
     metadata: { name },
     spec: { interval: '5m0s', freightCreationPolicy: 'Automatic', subscriptions }
-  } as Warehouse
+  }
 }
 const image = (repoURL: string) => ({ image: { repoURL } }) as Sub
 const git = (repoURL: string, extra: Record<string, unknown> = {}) =>
@@ -206,7 +206,7 @@ describe('push events (real @octokit/webhooks-examples payloads)', () => {
     // hello: default branch, README.md not excluded; docs: glob matches; other-branch: develop;
     // tags: tag strategy ignores branch pushes.
     expect(r.warehouses).toEqual(['docs', 'hello'])
-    const onlyBuilds = structuredClone(push) as Record<string, unknown>
+    const onlyBuilds = structuredClone<Record<string, unknown>>(push)
     ;(onlyBuilds.commits as Array<Record<string, unknown>>)[0].added = ['builds/prod/app.yaml']
     expect(warehousesForEvent(model, 'push', onlyBuilds).warehouses).toEqual([])
   })
@@ -222,7 +222,7 @@ describe('push events (real @octokit/webhooks-examples payloads)', () => {
   })
 
   it('treats a push with too many commits to list as touching every path', () => {
-    const big = structuredClone(push) as Record<string, unknown>
+    const big = structuredClone<Record<string, unknown>>(push)
     big.commits = Array.from({ length: 20 }, () => ({
       added: ['builds/x'],
       modified: [],

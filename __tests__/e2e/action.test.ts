@@ -8,6 +8,7 @@ import YAML from 'yaml'
 import { World, currentAlias, freightByImageTag, type Repo } from './harness.js'
 import { hasDockerRegistry, skipReason } from '../support/registry.js'
 import { gitIn, sh, writeFiles } from '../support/git.js'
+import { parseOutputFile } from '../support/output-file.js'
 
 /**
  * The committed bundle, run as the GitHub runner runs a `node24` action: `node dist/index.js` in
@@ -17,8 +18,9 @@ import { gitIn, sh, writeFiles } from '../support/git.js'
  * only where they must name this test's image or repository.
  *
  * dist/ is kept fresh by CI's check (`npm run bundle` then no diff); this test does not rebuild it.
+ * WAYBILL_ACTION_BUNDLE runs another build instead (`node scripts/bundle.mjs --out DIR`: DIR/index.js).
  */
-const DIST = path.join(process.cwd(), 'dist', 'index.js')
+const DIST = process.env.WAYBILL_ACTION_BUNDLE ?? path.join(process.cwd(), 'dist', 'index.js')
 const d = hasDockerRegistry ? describe : describe.skip
 if (!hasDockerRegistry) console.warn(skipReason)
 
@@ -34,29 +36,6 @@ function example(event: string, match: (p: Json) => boolean = () => true): Json 
   const found = webhookExamples.find((e) => e.name === event)?.examples.find(match)
   if (!found) throw new Error(`no @octokit/webhooks-examples payload for ${event}`)
   return JSON.parse(JSON.stringify(found)) as Json
-}
-
-/** Parses a GITHUB_OUTPUT file: `name=value` lines and `name<<DELIM` … `DELIM` blocks. */
-export function parseOutputFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]
-    if (!line) continue
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
-    if (heredoc) {
-      const [, name, delim] = heredoc
-      const value: string[] = []
-      for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i])
-      if (i >= lines.length) throw new Error(`unterminated ${name}<<${delim} in GITHUB_OUTPUT`)
-      out[name] = value.join('\n')
-      continue
-    }
-    const eq = line.indexOf('=')
-    if (eq <= 0) throw new Error(`bad GITHUB_OUTPUT line: ${line}`)
-    out[line.slice(0, eq)] = line.slice(eq + 1)
-  }
-  return out
 }
 
 interface ActionRun {
@@ -303,6 +282,12 @@ d('the committed bundle, run as a GitHub runner runs it', () => {
     const r = await runAction('schedule', { schedule: '*/10 * * * *' })
     exits(r, 0)
     expect(r.stdout).toContain('waybill reconcile (schedule)')
+    // GitHub does not nest groups: never two ::group:: without an ::endgroup:: between them.
+    let open = 0
+    for (const l of r.stdout.split('\n')) {
+      if (l.startsWith('::group::')) expect(++open).toBe(1)
+      if (l.startsWith('::endgroup::')) open--
+    }
     expect(r.outputs.command).toBe('reconcile')
     const freight = json(r.outputs.freight) as Json[]
     expect(freight.map((f) => f.warehouse)).toEqual(['guestbook'])
@@ -327,7 +312,9 @@ d('the committed bundle, run as a GitHub runner runs it', () => {
     const before = (await world.state(gitops)).warehouses.site?.lastDiscoveredAt
     const r = await runAction(
       'registry_package',
-      packageEvent(`${world.registry!.host}/acme/guestbook`, '1.1.0', digest)
+      packageEvent(`${world.registry!.host}/acme/guestbook`, '1.1.0', digest),
+      // Written as users write it (Go duration, YAML 1.2 boolean).
+      { wait: '5m', deployments: 'True' }
     )
     exits(r, 0)
     expect(r.stdout).toMatch(
@@ -397,6 +384,7 @@ d('the committed bundle, run as a GitHub runner runs it', () => {
     exits(r, 0)
     expect(r.outputs.command).toBe('approve')
     expect(json(r.outputs.approved)).toEqual({ stage: 'prod', freight: f.alias })
+    expect(r.summary).toContain(`### Approved ${f.alias} for prod`)
     const state = await world.state(gitops)
     expect(state.freight[f.name].status.approvedFor.prod?.actor).toBe('octocat')
   })
@@ -414,6 +402,13 @@ d('the committed bundle, run as a GitHub runner runs it', () => {
     const r2 = await runAction('workflow_dispatch', p)
     exits(r2, 1)
     expect(r2.stdout).toMatch(/::error::stage 'staging' does not exist/)
+    for (const run of [r, r2]) {
+      expect(run.stdout.split('\n').filter((l) => l.startsWith('::error'))).toHaveLength(1)
+      expect(run.summary).toMatch(/### ❌ waybill \S+ failed/)
+    }
+    // The hint survives into the summary.
+    expect(r2.summary).toContain('**Hint:** stages: ')
+    expect(r2.outputs.command).toBe('promote')
     expect(stateHead()).toBe(head)
   })
 
@@ -437,6 +432,8 @@ d('the committed bundle, run as a GitHub runner runs it', () => {
     expect(docs.phase).toBe('Running')
     expect(docs.message).toMatch(/waiting for pull request #\d+/)
     prNumber = Number(/#(\d+)/.exec(docs.message)![1])
+    expect(r.outputs['pull-request-number']).toBe(String(prNumber))
+    expect(r.outputs['pull-request-url']).toMatch(new RegExp(`/pull/${prNumber}$`))
     expect(world.github!.pull(prNumber, 'acme/gitops').state).toBe('open')
   })
 
@@ -496,7 +493,11 @@ d('the committed bundle, run as a GitHub runner runs it', () => {
     )
     exits(r, 1)
     expect(r.stdout).toMatch(/::error (title=[^,]*,)?file=\.waybill\/broken\.yaml,line=\d+/)
-    expect(r.stdout).toMatch(/::error::1 configuration error/)
+    // One failure, one annotation (at the file); the summary and outputs still report it.
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('::error'))).toHaveLength(1)
+    expect(r.stdout).toMatch(/^1 configuration error/m)
+    expect(r.summary).toContain('### ❌ waybill reconcile failed')
+    expect(r.outputs.error).toMatch(/^1 configuration error/)
     expect(stateHead()).toBe(head)
   })
 
@@ -506,7 +507,8 @@ d('the committed bundle, run as a GitHub runner runs it', () => {
       'state-branch': 'waybill/state'
     })
     exits(r, 0)
-    const status = json(r.outputs.status) as Json
+    const status = json(r.outputs.status)
+    expect(r.summary).toContain('```mermaid')
     expect(status.stages.map((s: Json) => s.name)).toEqual(
       expect.arrayContaining(['test', 'uat', 'prod', 'docs'])
     )

@@ -37,6 +37,8 @@ d('examples/control-flow end to end', () => {
   it('once uat verifies it too, the gate verifies it at once and both regions deploy it', async () => {
     const res = await world.run(repo, 'promote', { stage: 'uat', freight: 'latest' })
     expect(res.exitCode).toBe(0)
+    // promote runs only that promotion; the gate and the regions move on the next reconcile.
+    expect((await world.run(repo, 'reconcile')).exitCode).toBe(0)
     const state = await world.state(repo)
     const f = freightByImageTag(state, '1.0.0')!
     expect(Object.keys(f.status.verifiedIn).sort()).toEqual([

@@ -61,6 +61,9 @@ d('examples/mixed-promotion-modes end to end', () => {
     )!
     const res = await world.run(gitops, 'promote', { stage: 'web-test', freight: chosen.alias })
     expect(res.exitCode).toBe(0)
+    // promote runs only that promotion; web-uat follows on the next reconcile.
+    expect(tagOf(await world.state(gitops), 'web-uat')).toBeUndefined()
+    await world.run(gitops, 'reconcile')
     state = await world.state(gitops)
     expect(tagOf(state, 'web-test')).toBe('1.0.0')
     expect(tagOf(state, 'web-uat')).toBe('1.0.0')

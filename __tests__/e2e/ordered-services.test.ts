@@ -103,6 +103,10 @@ d('examples/ordered-services end to end', () => {
     expect(res.exitCode).toBe(0)
     state = await world.state(repo)
     expect(currentAlias(state, 'prod-backend')).toBe(f2.alias)
+    // The gated promote job did only what was asked; the next pipeline run moves the front end.
+    expect(currentAlias(state, 'prod-frontend')).not.toBe(f2.alias)
+    expect((await world.run(repo, 'reconcile')).exitCode).toBe(0)
+    state = await world.state(repo)
     expect(currentAlias(state, 'prod-frontend')).toBe(f2.alias)
     expect(tags('prod')).toEqual(['1.1.0', '1.1.0'])
     expect(values('prod').frontend.replicas).toBe(3)

@@ -101,7 +101,7 @@ d('plan → matrix → reconcile --stage (examples/fan-out-in)', () => {
     expect(p.hasWork).toBe('false')
   })
 
-  it('a queued manual promotion is planned as "queued" and run by its job', async () => {
+  it('a queued manual promotion is planned as "queued"; only a gated promote of its stage runs it', async () => {
     const q = await world.run(repo, 'promote', {
       stage: 'prod-eu',
       freight: 'latest',
@@ -115,7 +115,18 @@ d('plan → matrix → reconcile --stage (examples/fan-out-in)', () => {
       { stage: 'prod-eu', freight: f.name, alias: f.alias, reason: 'queued' }
     ])
     expect(rendered('prod-eu')).toBeUndefined()
-    expect((await job(p.include[0])).exitCode).toBe(0)
+    // The fan-out job is not gated by prod-eu's environment: it must not deploy to it.
+    await job(p.include[0])
+    expect(currentAlias(await world.state(repo), 'prod-eu')).not.toBe(f.alias)
+    expect(rendered('prod-eu')).toBeUndefined()
+    // The environment-gated promote job of that stage runs what is queued for it.
+    const work = path.join(world.root, 'runners', String(++runners))
+    sh('git', ['clone', '-q', repo.bare, work])
+    const gated = await world.run({ ...repo, work }, 'promote', {
+      stage: 'prod-eu',
+      freight: f.alias
+    })
+    expect(gated.exitCode).toBe(0)
     const after = await world.state(repo)
     expect(currentAlias(after, 'prod-eu')).toBe(f.alias)
     expect(rendered('prod-eu')).toContain(`${world.registry!.host}/acme/shop:1.0.0`)

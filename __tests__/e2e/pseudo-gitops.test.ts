@@ -1,22 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import YAML from 'yaml'
 import { World, currentAlias, freightByCommit, type Repo } from './harness.js'
-import {
-  argocdSwaggerAvailable,
-  startArgoCDFake,
-  type ArgoCDFake,
-  type FakeAppInput
-} from '../support/argocd-fake.js'
+import { startArgoCDFake, type ArgoCDFake, type FakeAppInput } from '../support/argocd-fake.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 import type { CommandArgs, CommandContext } from '../../src/runtime/context.js'
 import type { StatusJson } from '../../src/commands/status.js'
 
-const d = argocdSwaggerAvailable ? describe : describe.skip
-if (!argocdSwaggerAvailable) console.warn('skipped: ../shared/spec/argocd/swagger.json is absent')
-
 const TOKEN = 'argocd-e2e-token-7c1d2e'
 
-d('examples/pseudo-gitops end to end (argocd-update moves targetRevision)', () => {
+describe('examples/pseudo-gitops end to end (argocd-update moves targetRevision)', () => {
   let world: World
   let argocd: ArgoCDFake
   let shop: Repo

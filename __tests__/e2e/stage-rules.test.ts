@@ -74,6 +74,9 @@ d('stage rules: availabilityStrategy, requiredSoakTime, approve', () => {
     // Verified in test-b too: now All is satisfied and auto-promotion picks it up.
     const res = await world.run(gitops, 'promote', { stage: 'test-b', freight: f1.alias })
     expect(res.exitCode).toBe(0)
+    // promote runs only that promotion; `all` auto-promotes on the next reconcile.
+    expect(currentAlias(await world.state(gitops), 'all')).toBeUndefined()
+    await world.run(gitops, 'reconcile')
     state = await world.state(gitops)
     expect(currentAlias(state, 'test-b')).toBe(f1.alias)
     expect(currentAlias(state, 'all')).toBe(f1.alias)
@@ -86,7 +89,7 @@ d('stage rules: availabilityStrategy, requiredSoakTime, approve', () => {
     expect(currentAlias(state, 'soaked')).toBeUndefined()
     await expect(
       world.run(gitops, 'promote', { stage: 'soaked', freight: f1.alias, 'no-run': true })
-    ).rejects.toThrow(/soaked \d+s of 30m in any/)
+    ).rejects.toThrow(/soaked [\dhms]+ of 30m in any/)
     world.advance(20)
     await world.run(gitops, 'reconcile', { 'no-discover': true })
     expect(currentAlias(await world.state(gitops), 'soaked')).toBeUndefined()

@@ -160,7 +160,7 @@ describe('verification end to end', () => {
     expect(currentAlias(state, 'test')).toBe(f.alias)
     expect(deployed('test')).toBe(c1)
     expect(lastVerification(state, 'test')).toMatchObject({ phase: 'Running' })
-    expect(lastVerification(state, 'test')!.message).toMatch(/smoke/)
+    expect(lastVerification(state, 'test').message).toMatch(/smoke/)
     expect(f.status.verifiedIn.test).toBeUndefined()
     for (const s of ['uat', 'perf', 'prod']) expect(currentAlias(state, s)).toBeUndefined()
     expect(hits).toBeGreaterThan(0)
@@ -175,12 +175,12 @@ describe('verification end to end', () => {
     const state = await world.state(gitops)
     const f = freightByCommit(state, c1)!
     expect(lastVerification(state, 'test')).toMatchObject({ phase: 'Successful' })
-    expect(lastVerification(state, 'test')!.id).toBe(lastVerification(state0, 'test')!.id)
+    expect(lastVerification(state, 'test').id).toBe(lastVerification(state0, 'test').id)
     expect(f.status.verifiedIn.test).toBeDefined()
     // perf: analysisTemplates alone are skipped and the freight verifies.
     expect(currentAlias(state, 'perf')).toBe(f.alias)
     expect(lastVerification(state, 'perf')).toMatchObject({ phase: 'Successful' })
-    expect(lastVerification(state, 'perf')!.message).toMatch(
+    expect(lastVerification(state, 'perf').message).toMatch(
       /skipped analysisTemplates \(load-test\)/
     )
     expect(f.status.verifiedIn.perf).toBeDefined()
@@ -188,7 +188,7 @@ describe('verification end to end', () => {
     expect(currentAlias(state, 'uat')).toBe(f.alias)
     expect(deployed('uat')).toBe(c1)
     expect(lastVerification(state, 'uat')).toMatchObject({ phase: 'Running' })
-    expect(lastVerification(state, 'uat')!.message).toMatch(/waiting for checks/)
+    expect(lastVerification(state, 'uat').message).toMatch(/waiting for checks/)
     expect(currentAlias(state, 'prod')).toBeUndefined()
   })
 
@@ -210,7 +210,7 @@ describe('verification end to end', () => {
     ok(await world.run(gitops, 'reconcile'))
     let state = await world.state(gitops)
     expect(lastVerification(state, 'uat')).toMatchObject({ phase: 'Running' })
-    expect(lastVerification(state, 'uat')!.message).toMatch(/checks running: e2e-tests/)
+    expect(lastVerification(state, 'uat').message).toMatch(/checks running: e2e-tests/)
     expect(currentAlias(state, 'prod')).toBeUndefined()
     status.state = 'success'
     world.advance(1)
@@ -235,7 +235,7 @@ describe('verification end to end', () => {
     expect(currentAlias(state, 'test')).toBe(f2.alias)
     expect(deployed('test')).toBe(c2)
     expect(lastVerification(state, 'test')).toMatchObject({ phase: 'Failed' })
-    expect(lastVerification(state, 'test')!.message).toMatch(
+    expect(lastVerification(state, 'test').message).toMatch(
       /smoke failed: .*500: failureExpression is true/
     )
     expect(f2.status.verifiedIn).toEqual({})
@@ -269,7 +269,7 @@ describe('verification end to end', () => {
     state = await world.state(gitops)
     expect(currentAlias(state, 'uat')).toBe(f2.alias)
     expect(lastVerification(state, 'uat')).toMatchObject({ phase: 'Failed' })
-    expect(lastVerification(state, 'uat')!.message).toMatch(/checks failed on .*: e2e-tests/)
+    expect(lastVerification(state, 'uat').message).toMatch(/checks failed on .*: e2e-tests/)
     expect(state.freight[f2.name].status.verifiedIn.uat).toBeUndefined()
     expect(currentAlias(state, 'prod')).not.toBe(f2.alias)
     expect(deployed('prod')).not.toBe(c2)
@@ -307,7 +307,7 @@ describe('verification end to end', () => {
     await world.run(gitops, 'reconcile', { 'no-discover': true })
     state = await world.state(gitops)
     expect(lastVerification(state, 'test')).toMatchObject({ phase: 'Failed' })
-    expect(lastVerification(state, 'test')!.message).toMatch(/timed out/)
+    expect(lastVerification(state, 'test').message).toMatch(/timed out/)
     expect(state.freight[f3.name].status.verifiedIn).toEqual({})
     expect(currentAlias(state, 'perf')).not.toBe(f3.alias)
   })

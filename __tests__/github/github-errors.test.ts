@@ -45,6 +45,12 @@ function client(apiUrl: string) {
   return githubClient(services, new MemoryLogger())
 }
 const repo = { owner: 'acme', repo: 'gitops' }
+const where = {
+  ...repo,
+  host: '127.0.0.1',
+  apiUrl: 'http://127.0.0.1',
+  serverUrl: 'http://127.0.0.1'
+}
 
 async function errorOf(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -60,13 +66,13 @@ describe('GitHub errors name the cause and the fix', () => {
     const err = await errorOf(
       client(url).rest.pulls.create({ ...repo, head: 'a', base: 'b', title: 't' })
     )
-    const e = githubError(err, 'opening a pull request a → b', repo)
+    const e = githubError(err, 'opening a pull request a → b', where)
     expect(e.hint).toContain('Allow GitHub Actions to create and approve pull requests')
   })
 
   test("a missing permission is named from GitHub's x-accepted-github-permissions header", async () => {
     const err = await errorOf(client(url).rest.repos.createDeployment({ ...repo, ref: 'main' }))
-    const e = githubError(err, 'recording a deployment', repo)
+    const e = githubError(err, 'recording a deployment', where)
     expect(e.message).toContain('HTTP 403')
     expect(e.hint).toContain('deployments=write')
   })
@@ -79,7 +85,7 @@ describe('GitHub errors name the cause and the fix', () => {
     const err = await errorOf(
       client(`http://127.0.0.1:${port}`).rest.repos.get({ ...repo, request: { retries: 0 } })
     )
-    const e = githubError(err, 'reading the repository', repo)
+    const e = githubError(err, 'reading the repository', where)
     expect(e.message).toContain('cannot connect to the GitHub API (ECONNREFUSED)')
     expect(e.message).not.toContain('HTTP 500')
     expect(e.hint).toContain('github-api-url')

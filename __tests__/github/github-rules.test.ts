@@ -49,8 +49,11 @@ const pr = (base: string, headRepo = 'acme/gitops') => ({
     head: { ref: 'waybill/promote-prod', repo: { full_name: headRepo } }
   }
 })
-const ev = (name: string, payload: Record<string, unknown>, actor: SimEvent['actor'] = 'user') =>
-  ({ name, payload, actor }) as SimEvent
+const ev = (name: string, payload: Record<string, unknown>, actor: SimEvent['actor'] = 'user') => ({
+  name,
+  payload,
+  actor
+})
 
 describe('GitHub rules for the generated workflows', () => {
   test('a merged promotion PR into a stage branch never runs the pull_request trigger', () => {

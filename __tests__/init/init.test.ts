@@ -150,6 +150,7 @@ describe('waybill init', () => {
       contents: 'write',
       'pull-requests': 'write',
       deployments: 'write',
+      statuses: 'write',
       packages: 'read'
     })
     expect(wf.concurrency).toEqual({

@@ -157,7 +157,7 @@ describe('a reconcile with nothing to do', () => {
       store,
       services: pipeline.services,
       logger,
-      now: pipeline.now
+      now: () => pipeline.now()
     })
     expect(discovery.newFreight).toHaveLength(1)
     // From here the run works from its cached tip (discovery fetched it): the other process

@@ -8,13 +8,15 @@ import {
   type InflatedStep,
   type PromotionStepLike
 } from '../../src/promotion/tasks.js'
-import { controlSteps } from '../../src/steps/control/index.js'
-import type { StepDefinition, StepResult } from '../../src/steps/types.js'
+import { z } from 'zod'
+import { stepRegistry } from '../../src/steps/registry.js'
+import { defineStep } from '../../src/steps/define.js'
+import type { AnyStepDefinition, StepContext, StepResult } from '../../src/steps/types.js'
 import { emptyFreightStatus, type Freight } from '../../src/freight/types.js'
 import { emptyState, type Promotion, type State } from '../../src/state/types.js'
 import { defaultServices } from '../../src/runtime/services.js'
 import { MemoryLogger } from '../../src/util/logger.js'
-import { ConfigFieldError, ToolError } from '../../src/util/errors.js'
+import { ToolError } from '../../src/util/errors.js'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-engine-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -38,8 +40,13 @@ function makeState(): State {
 
 // ---- test steps ----
 const calls: string[] = []
-function step(name: string, run: StepDefinition['run'], extra: Partial<StepDefinition> = {}) {
-  return { name, parse: (c: unknown) => (c ?? {}) as Record<string, unknown>, run, ...extra }
+/** A test step whose config is any map. */
+function step(
+  name: string,
+  run: (config: Record<string, unknown>, ctx: StepContext) => Promise<StepResult>,
+  defaults: { timeoutMs?: number; errorThreshold?: number } = {}
+) {
+  return defineStep({ name, schema: z.record(z.string(), z.unknown()), defaults, run })
 }
 const record = step('record', async (config, ctx) => {
   calls.push(`${ctx.alias}:${JSON.stringify(config)}`)
@@ -47,7 +54,7 @@ const record = step('record', async (config, ctx) => {
 })
 const failing = step('failing', async (config) => ({
   status: (config.status as StepResult['status']) ?? 'Failed',
-  message: String(config.message ?? 'nope')
+  message: typeof config.message === 'string' ? config.message : 'nope'
 }))
 let flakyCount = 0
 const flaky = step(
@@ -58,7 +65,7 @@ const flaky = step(
       return { status: 'Errored', message: `try ${flakyCount}` }
     return { status: 'Succeeded', outputs: { tries: flakyCount } }
   },
-  { defaultErrorThreshold: 1 }
+  { errorThreshold: 1 }
 )
 const thrower = step('thrower', async () => {
   throw new ToolError('helm', ['template', '.'], 1, 'Error: chart not found\n')
@@ -77,32 +84,27 @@ const waiter = step('waiter', async (config, ctx) => {
 const slowWaiter = step(
   'slow-waiter',
   async () => ({ status: 'Running', message: 'still going', pollIntervalMs: 1000 }),
-  { defaultTimeoutMs: 5 * 60_000 }
+  { timeoutMs: 5 * 60_000 }
 )
 const effectful = step('effectful', async (_c, ctx) => ({
   status: 'Succeeded',
   effects: [{ kind: 'metadata', target: 'Stage', name: ctx.stage, values: { x: 1 } }],
   healthCheck: { uses: 'argocd', input: { app: 'a' } }
 }))
-const withSchema: StepDefinition<{ path: string }> = {
+const withSchema = defineStep({
   name: 'needs-path',
-  parse(c) {
-    const o = c as Record<string, unknown>
-    if (typeof o.path !== 'string') {
-      throw new ConfigFieldError('needs-path.path', 'must be a string')
-    }
-    return { path: o.path }
-  },
+  schema: z.strictObject({ path: z.string({ error: 'must be a string' }) }),
   async run() {
     return { status: 'Succeeded' }
   }
-}
+})
 
-const registry = new Map<string, StepDefinition<unknown>>(
-  [...controlSteps, record, failing, flaky, thrower, waiter, slowWaiter, effectful, withSchema].map(
-    (s) => [s.name, s as StepDefinition<unknown>]
+const registry = new Map<string, AnyStepDefinition>([
+  ...stepRegistry,
+  ...[record, failing, flaky, thrower, waiter, slowWaiter, effectful, withSchema].map(
+    (s) => [s.name, s] as const
   )
-)
+])
 
 function promotion(
   steps: InflatedStep[] | PromotionStepLike[],
@@ -120,7 +122,7 @@ function promotion(
     phase: 'Pending',
     createdAt: '2025-01-01T00:00:00Z',
     actor: 'alice',
-    steps: steps as unknown[],
+    steps: steps,
     currentStep: 0,
     stepExecutionMetadata: [],
     state: {},
@@ -336,7 +338,7 @@ describe('runPromotion', () => {
       /step 'ex' \(record\) config\.a\[0\]\.b: cannot read 'x' of nil/
     )
     r = await runPromotion(promotion([{ uses: 'fail', as: 'ff', config: { bogus: 1 } }]), options())
-    expect(r.promotion.message).toMatch(/step 'ff' \(fail\) config: .*bogus/i)
+    expect(r.promotion.message).toMatch(/step 'ff' \(fail\) config\.bogus: unknown field/)
   })
 
   it('unknown and Enterprise steps error with a clear message', async () => {

@@ -60,6 +60,27 @@ describe('reliability: corrupt or hostile state branch through the CLI', () => {
       'a stage record that is not an object',
       () => valid.replace(/"stages": *\{/, '"stages": {"evil": 42, '),
       /is invalid/
+    ],
+    // JSON.parse would keep the last of two keys: the reader and a reviewer see different states.
+    [
+      'a duplicate top-level key',
+      () => valid.replace(/^\{\n/, '{\n  "audit": [],\n'),
+      /is corrupt: \(top level\): duplicate key "audit"/
+    ],
+    [
+      'a duplicate key inside a freight record',
+      () => valid.replace(/"alias": *"([^"]+)"/, '"alias":"evil","alias":"$1"'),
+      /is corrupt: freight\.[0-9a-f]{40}: duplicate key "alias"/
+    ],
+    [
+      'a __proto__ key',
+      () => valid.replace(/"metadata": *\{\}/, '"metadata":{"__proto__":{"polluted":true}}'),
+      /is corrupt: stages\.\w+\.metadata: key "__proto__" is not allowed/
+    ],
+    [
+      'an escaped __proto__ key',
+      () => valid.replace(/"metadata": *\{\}/, '"metadata":{"\\u005f_proto__":{"polluted":true}}'),
+      /key "__proto__" is not allowed/
     ]
   ]
 

@@ -173,7 +173,7 @@ d('status page in headless Chromium', () => {
     )
     expect(chips).toEqual(['chip current verified:prod', 'chip current verified:prod-dr'])
     const rows = await page.$$eval('table.history tbody tr', (els) =>
-      els.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent!.trim()))
+      els.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent.trim()))
     )
     expect(rows).toHaveLength(9)
     expect(rows[0][1]).toBe('test')

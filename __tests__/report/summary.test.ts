@@ -165,3 +165,36 @@ describe('escaping helpers', () => {
     expect(safeUrl('https://github.com/a')).toBe('https://github.com/a')
   })
 })
+
+describe('command and failure summaries', () => {
+  it('keep the hint of an error, escaped', async () => {
+    const { failureSummary, withHint } = await import('../../src/report/summary.js')
+    const { WaybillError } = await import('../../src/util/errors.js')
+    expect(withHint("stage 'x' does not exist\nhint: stages: a, b")).toBe(
+      "stage 'x' does not exist — hint: stages: a, b"
+    )
+    const md = failureSummary(
+      'promote',
+      new WaybillError('freight <b>x</b> is not available', 'approve it: `waybill approve`'),
+      'https://github.com/acme/gitops/actions/runs/1'
+    )
+    expect(md).toContain('### ❌ waybill promote failed')
+    expect(md).toContain('freight &lt;b&gt;x&lt;/b&gt; is not available')
+    expect(md).toContain('**Hint:** approve it: \\`waybill approve\\`')
+    expect(md).toContain('[Workflow run](https://github.com/acme/gitops/actions/runs/1)')
+  })
+
+  it('a dry run shows what would run and the diff in a fence the diff cannot close', async () => {
+    const { dryRunSummary } = await import('../../src/report/summary.js')
+    const diff = '+++ b/out/a.md\n+```\n+@admin <img src=x>\n'
+    const md = dryRunSummary({
+      stage: 'prod',
+      phase: 'Succeeded',
+      wouldRun: ['push (git-push)'],
+      diff
+    })
+    expect(md).toContain('- push (git-push)')
+    expect(md).toContain('````diff\n+++ b/out/a.md')
+    expect(md.trimEnd().endsWith('````')).toBe(true)
+  })
+})

@@ -111,7 +111,8 @@ describe('waybill status', () => {
       },
       currentPromotion: null,
       health: 'Healthy',
-      verified: true
+      verified: true,
+      drift: []
     })
     expect(s.stages[1]).toMatchObject({
       freight: [{ origin: 'guestbook', id: null, alias: null }],

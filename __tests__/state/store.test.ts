@@ -67,7 +67,7 @@ describe('StateStore', () => {
     expect(gitIn(repo.work, 'branch', '--show-current')).toBe('main')
     const log = sh('git', ['--git-dir', repo.bare, 'log', '--format=%an <%ae>|%s', BRANCH])
     expect(log).toMatch(
-      /^waybill <waybill@users\.noreply\.github\.com>\|freight: add [a-z]+-[a-z]+ \(guestbook\)$/
+      /^Waybill <waybill@users\.noreply\.github\.com>\|freight: add [a-z]+-[a-z]+ \(guestbook\)$/
     )
     const json = JSON.parse(showFile(repo.bare, BRANCH, 'state.json')!)
     expect(json.schemaVersion).toBe(STATE_SCHEMA_VERSION)

@@ -35,7 +35,7 @@ d('argocd-update against a fake Argo CD', () => {
 
   test('is registered with a 5m default timeout', () => {
     expect(stepRegistry.get('argocd-update')).toBe(argocdUpdateStep)
-    expect(argocdUpdateStep.defaultTimeoutMs).toBe(5 * 60_000)
+    expect(argocdUpdateStep.defaults.timeoutMs).toBe(5 * 60_000)
   })
 
   test('by name: hard refresh, sync with the policy options and the promotion info, then Running → Succeeded with a health check', async () => {

@@ -31,7 +31,7 @@ d('argocd-wait against a fake Argo CD', () => {
 
   test('is registered with a 5m default timeout', () => {
     expect(stepRegistry.get('argocd-wait')).toBe(argocdWaitStep)
-    expect(argocdWaitStep.defaultTimeoutMs).toBe(300_000)
+    expect(argocdWaitStep.defaults.timeoutMs).toBe(300_000)
   })
 
   test('default waitFor (health, sync, operation): Running while an operation runs and health progresses', async () => {

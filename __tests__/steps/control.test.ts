@@ -5,15 +5,14 @@ import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { httpStep } from '../../src/steps/control/http.js'
-import {
-  composeOutputStep,
-  failStep,
-  setFreightAliasStep,
-  setMetadataStep
-} from '../../src/steps/control/simple.js'
+import { composeOutputStep } from '../../src/steps/control/compose-output.js'
+import { failStep } from '../../src/steps/control/fail.js'
+import { setFreightAliasStep } from '../../src/steps/control/set-freight-alias.js'
+import { setMetadataStep } from '../../src/steps/control/set-metadata.js'
 import { runPromotion } from '../../src/promotion/engine.js'
-import { controlSteps } from '../../src/steps/control/index.js'
+import { stepRegistry } from '../../src/steps/registry.js'
 import type { StepContext, StepDefinition } from '../../src/steps/types.js'
+import { CAPABILITIES, grantCapabilities, type Capability } from '../../src/steps/capabilities.js'
 import { emptyFreightStatus, type Freight } from '../../src/freight/types.js'
 import { emptyState, type Promotion } from '../../src/state/types.js'
 import { defaultServices } from '../../src/runtime/services.js'
@@ -80,7 +79,7 @@ const freight: Freight = {
   status: emptyFreightStatus()
 }
 
-function ctx(): StepContext {
+function ctx(): StepContext<Capability> {
   const state = emptyState()
   state.freight[freight.name] = freight
   state.freight.other = { ...freight, name: 'other', alias: 'taken-alias' }
@@ -95,7 +94,7 @@ function ctx(): StepContext {
     outputs: {},
     state,
     logger: new MemoryLogger(),
-    services: defaultServices({}),
+    caps: grantCapabilities(CAPABILITIES, defaultServices({}), { logger: new MemoryLogger() }),
     now: () => new Date()
   }
 }
@@ -267,7 +266,7 @@ describe('http step', () => {
       workRoot: path.join(tmp, 'engine'),
       now: () => new Date(clock),
       waitMs: 0,
-      steps: new Map(controlSteps.map((s) => [s.name, s])),
+      steps: stepRegistry,
       sleep: async (ms: number) => {
         clock += ms
       }

@@ -11,20 +11,19 @@ import {
   writeFiles
 } from '../support/git.js'
 import { stepContext } from '../support/step-context.js'
-import {
-  gitClear,
-  gitClone,
-  gitCommit,
-  gitPush,
-  gitTag
-} from '../../src/steps/git/index.js'
+import { gitClear } from '../../src/steps/git/git-clear.js'
+import { gitClone } from '../../src/steps/git/git-clone.js'
+import { gitCommit } from '../../src/steps/git/git-commit.js'
+import { gitPush } from '../../src/steps/git/git-push.js'
+import { gitTag } from '../../src/steps/git/git-tag.js'
 import { isValidRefName, pushBackoff } from '../../src/steps/git/common.js'
 import { gitStats } from '../../src/git/git.js'
 import type { StepContext } from '../../src/steps/types.js'
+import type { Capability } from '../../src/steps/capabilities.js'
 
 pushBackoff.baseMs = 50
 
-async function clone(ctx: StepContext, config: Record<string, unknown>) {
+async function clone(ctx: StepContext<Capability>, config: Record<string, unknown>) {
   return gitClone.run(gitClone.parse(config), ctx)
 }
 
@@ -241,7 +240,8 @@ describe('git-push', () => {
     expect(p.outputs).toEqual({
       branch: 'waybill/promotion/prod.01abc.1234567',
       commit: c.outputs?.commit,
-      commitURL: undefined
+      commitURL: undefined,
+      repoURL: r.url
     })
     expect(gitIn(r.bare, 'rev-parse', 'waybill/promotion/prod.01abc.1234567')).toBe(
       c.outputs?.commit

@@ -6,19 +6,18 @@ import { startGitHttpServer, type GitHttpServer } from '../support/git-http.js'
 import { startGitHubFake, type GitHubFake } from '../support/github-fake.js'
 import { makeGitHubRepo } from '../support/github-repos.js'
 import { stepContext, testFreight, testServices } from '../support/step-context.js'
-import {
-  gitClone,
-  gitCommit,
-  gitMergePR,
-  gitOpenPR,
-  gitPush,
-  gitWaitForPR,
-  githubPush
-} from '../../src/steps/git/index.js'
+import { gitClone } from '../../src/steps/git/git-clone.js'
+import { gitCommit } from '../../src/steps/git/git-commit.js'
+import { gitMergePR } from '../../src/steps/git/git-merge-pr.js'
+import { gitOpenPR } from '../../src/steps/git/git-open-pr.js'
+import { gitPush } from '../../src/steps/git/git-push.js'
+import { gitWaitForPR } from '../../src/steps/git/git-wait-for-pr.js'
+import { githubPush } from '../../src/steps/git/github-push.js'
 import { pushBackoff } from '../../src/steps/git/common.js'
-import { manifestSummary } from '../../src/steps/git/changed-manifests.js'
+import { manifestSummary, type ChangedFile } from '../../src/steps/git/changed-manifests.js'
 import { stepRegistry } from '../../src/steps/index.js'
 import type { StepContext, StepDefinition, StepResult } from '../../src/steps/types.js'
+import type { Capability } from '../../src/steps/capabilities.js'
 import type { Services } from '../../src/runtime/services.js'
 
 pushBackoff.baseMs = 50
@@ -78,7 +77,7 @@ async function run(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   step: StepDefinition<any>,
   config: Record<string, unknown>,
-  ctx: StepContext
+  ctx: StepContext<Capability>
 ): Promise<StepResult> {
   try {
     const res = await step.run(step.parse(config), ctx)
@@ -95,7 +94,7 @@ async function run(
 /** Clone over authenticated HTTP, change a file, commit, push to a generated branch. */
 async function promoteToBranch(
   repo: ReturnType<typeof newRepo>,
-  ctx: StepContext,
+  ctx: StepContext<Capability>,
   content: string
 ) {
   await run(gitClone, { repoURL: repo.url, checkout: [{ path: 'src' }] }, ctx)
@@ -113,7 +112,8 @@ describe('git over authenticated HTTP with a GitHub host', () => {
     expect(pushed.outputs).toEqual({
       branch: `waybill/promotion/${ctx.promotion}`,
       commit: sha,
-      commitURL: `${gitServer.url}/acme/${repo.name}/commit/${sha}`
+      commitURL: `${gitServer.url}/acme/${repo.name}/commit/${sha}`,
+      repoURL: repo.url
     })
     expect(showFile(repo.bare, pushed.outputs?.branch as string, 'app/values.yaml')).toBe(
       'tag: 2.0.0'
@@ -277,12 +277,12 @@ describe('git-open-pr, git-wait-for-pr, git-merge-pr', () => {
   })
 
   it('bounds the manifest summary', () => {
-    const files = Array.from({ length: 100 }, (_, i) => ({
-      change: (i < 70 ? 'added' : 'deleted') as 'added' | 'deleted',
+    const files: ChangedFile[] = Array.from({ length: 100 }, (_, i) => ({
+      change: i < 70 ? 'added' : 'deleted',
       path: `out/cm-${String(i).padStart(3, '0')}.yaml`,
       resources: [`ConfigMap/cm-${i}`, ...(i === 0 ? ['Secret/a', 'Secret/b', 'Secret/c'] : [])]
     }))
-    files.push({ change: 'added', path: 'notes.txt', resources: [] } as never)
+    files.push({ change: 'added', path: 'notes.txt', resources: [] })
     const lines = manifestSummary(files, 20)
     expect(lines[1]).toBe('### Changed manifests (70 added, 30 deleted; 1 other files)')
     expect(lines).toContain('- `ConfigMap/cm-0` and 3 more — `out/cm-000.yaml`')
@@ -492,7 +492,8 @@ describe('github-push', () => {
     expect(res.outputs).toEqual({
       branch: 'main',
       commit: sha,
-      commitURL: `${gitServer.url}/acme/${repo.name}/commit/${sha}`
+      commitURL: `${gitServer.url}/acme/${repo.name}/commit/${sha}`,
+      repoURL: repo.url
     })
     expect(sha).not.toBe(local.outputs?.commit)
     expect(gitIn(repo.bare, 'rev-parse', 'main')).toBe(sha)

@@ -9,17 +9,20 @@ import { stepContext, testFreight, testServices } from '../support/step-context.
 import { helmTemplate } from '../../src/steps/files/helm-template.js'
 import { helmUpdateChart } from '../../src/steps/files/helm-update-chart.js'
 import type { StepContext } from '../../src/steps/types.js'
+import type { Capability } from '../../src/steps/capabilities.js'
 
-async function template(ctx: StepContext, config: unknown) {
+async function template(ctx: StepContext<Capability>, config: unknown) {
   return helmTemplate.run(helmTemplate.parse(config), ctx)
 }
-async function updateChart(ctx: StepContext, config: unknown) {
+async function updateChart(ctx: StepContext<Capability>, config: unknown) {
   return helmUpdateChart.run(helmUpdateChart.parse(config), ctx)
 }
 
 /** A context whose working directory holds `helm create demo` at ./chart. */
-function chartContext(): StepContext & { logger: { lines: string[] } } {
-  const ctx = stepContext()
+function chartContext(
+  services = testServices()
+): StepContext<Capability> & { logger: { lines: string[] } } {
+  const ctx = stepContext({ services })
   sh('helm', ['create', 'demo'], ctx.workDir)
   fs.renameSync(path.join(ctx.workDir, 'demo'), path.join(ctx.workDir, 'chart'))
   return ctx
@@ -156,10 +159,9 @@ metadata:
   })
 
   it('names the step when helm is missing', async () => {
-    const ctx = chartContext()
-    ctx.services = testServices({
-      tools: { helm: 'helm-missing', kustomize: ['kustomize', 'build'] }
-    })
+    const ctx = chartContext(
+      testServices({ tools: { helm: 'helm-missing', kustomize: ['kustomize', 'build'] } })
+    )
     const err = await template(ctx, { path: 'chart', outPath: 'o.yaml', releaseName: 'r' }).catch(
       (e) => e
     )
@@ -209,7 +211,7 @@ describe('helm-update-chart', () => {
   })
   afterAll(() => new Promise<void>((r) => server.close(() => r())))
 
-  function umbrella(version: string): StepContext & { logger: { lines: string[] } } {
+  function umbrella(version: string): StepContext<Capability> & { logger: { lines: string[] } } {
     const ctx = stepContext()
     writeFiles(ctx.workDir, {
       'charts/app/Chart.yaml': `apiVersion: v2

@@ -5,40 +5,22 @@ import { fileURLToPath } from 'node:url'
 import { sh, tempDir, writeFiles } from '../support/git.js'
 import { stepContext, testFreight, testServices } from '../support/step-context.js'
 import { kustomizeSetImage } from '../../src/steps/files/kustomize-set-image.js'
-import {
-  kustomizeBuild,
-  quickMeta,
-  splitResources
-} from '../../src/steps/files/kustomize-build.js'
+import { kustomizeBuild, quickMeta, splitResources } from '../../src/steps/files/kustomize-build.js'
 import { parse } from 'yaml'
 import { stepRegistry } from '../../src/steps/index.js'
 import type { StepContext } from '../../src/steps/types.js'
+import type { Capability } from '../../src/steps/capabilities.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const SHARED = path.resolve(here, '..', '..', '..', 'shared', 'fixtures', 'kargo-examples')
-const hasShared = fs.existsSync(path.join(SHARED, 'kargo-simple'))
-const withShared = hasShared ? it : it.skip
+/** A kargo-simple-like repository: base/, env/{test,uat,prod}/ overlays, kargo/ config. */
+const FIXTURE = path.resolve(here, '..', 'fixtures', 'kargo', 'simple')
 
-async function setImage(ctx: StepContext, config: unknown) {
+async function setImage(ctx: StepContext<Capability>, config: unknown) {
   return kustomizeSetImage.run(kustomizeSetImage.parse(config), ctx)
 }
-async function build(ctx: StepContext, config: unknown) {
+async function build(ctx: StepContext<Capability>, config: unknown) {
   return kustomizeBuild.run(kustomizeBuild.parse(config), ctx)
 }
-
-/** kargo-simple's env/dev Kustomization, as in the upstream repository. */
-const KARGO_SIMPLE_DEV = `apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-
-resources:
-- ../../base
-
-namespace: guestbook-simple-dev
-
-images:
-- name: ghcr.io/akuity/guestbook
-  newTag: v0.0.1
-`
 
 function ls(dir: string): string[] {
   return fs.readdirSync(dir).sort()
@@ -50,57 +32,26 @@ describe('kustomize-set-image', () => {
     expect(stepRegistry.get('kustomize-build')).toBe(kustomizeBuild)
   })
 
-  it("makes kargo-simple's promote edit: only newTag changes, the rest of the text is kept", async () => {
+  it('makes the promote edit: only newTag changes, the rest of the text is kept', async () => {
     const ctx = stepContext()
-    writeFiles(ctx.workDir, { 'src/env/dev/kustomization.yaml': KARGO_SIMPLE_DEV })
+    fs.cpSync(FIXTURE, path.join(ctx.workDir, 'src'), { recursive: true })
+    const original = fs.readFileSync(path.join(FIXTURE, 'env/uat/kustomization.yaml'), 'utf8')
     const res = await setImage(ctx, {
-      path: './src/env/dev',
-      images: [{ image: 'ghcr.io/akuity/guestbook', tag: 'v0.0.2' }]
+      path: './src/env/uat',
+      images: [{ image: 'ghcr.io/acme/storefront', tag: '1.1.0' }]
     })
     expect(res.status).toBe('Succeeded')
-    expect(fs.readFileSync(path.join(ctx.workDir, 'src/env/dev/kustomization.yaml'), 'utf8'))
-      .toBe(`apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-
-resources:
-- ../../base
-
-namespace: guestbook-simple-dev
-
-images:
-- name: ghcr.io/akuity/guestbook
-  newTag: v0.0.2
-`)
+    const text = fs.readFileSync(path.join(ctx.workDir, 'src/env/uat/kustomization.yaml'), 'utf8')
+    expect(text).toBe(original.replace('newTag: 1.0.0', 'newTag: 1.1.0'))
+    expect(text).not.toBe(original)
     expect(res.outputs?.commitMessage).toBe(
-      'Updated ./src/env/dev to use new image\n\n- ghcr.io/akuity/guestbook:v0.0.2'
+      'Updated ./src/env/uat to use new image\n\n- ghcr.io/acme/storefront:1.1.0'
     )
+    // What `kustomize edit set image` would have produced renders the same image.
+    const out = sh('kustomize', ['build', path.join(ctx.workDir, 'src/env/uat')])
+    expect(out).toContain('image: ghcr.io/acme/storefront:1.1.0')
+    expect(out).toContain('namespace: storefront-uat')
   })
-
-  withShared(
-    'edits the real kargo-simple fixture the same way (kustomize build agrees)',
-    async () => {
-      const ctx = stepContext()
-      fs.cpSync(path.join(SHARED, 'kargo-simple'), path.join(ctx.workDir, 'src'), {
-        recursive: true
-      })
-      await setImage(ctx, {
-        path: './src/env/staging',
-        images: [{ image: 'ghcr.io/akuity/guestbook', tag: 'v0.0.9' }]
-      })
-      const text = fs.readFileSync(
-        path.join(ctx.workDir, 'src/env/staging/kustomization.yaml'),
-        'utf8'
-      )
-      const original = fs.readFileSync(
-        path.join(SHARED, 'kargo-simple/env/staging/kustomization.yaml'),
-        'utf8'
-      )
-      expect(text).toBe(original.replace('newTag: v0.0.1', 'newTag: v0.0.9'))
-      // What `kustomize edit set image` would have produced renders the same image.
-      const out = sh('kustomize', ['build', path.join(ctx.workDir, 'src/env/staging')])
-      expect(out).toContain('image: ghcr.io/akuity/guestbook:v0.0.9')
-    }
-  )
 
   it('keeps comments and quoting, keeps newName, replaces a tag by a digest, sorts by name', async () => {
     const ctx = stepContext()
@@ -248,42 +199,40 @@ rules: []
 }
 
 describe('kustomize-build', () => {
-  withShared('builds kargo-simple env/dev in the kargo layout', async () => {
+  it('builds the test overlay in the kargo layout', async () => {
     const ctx = stepContext()
-    fs.cpSync(path.join(SHARED, 'kargo-simple'), path.join(ctx.workDir, 'src'), { recursive: true })
-    await build(ctx, { path: './src/env/dev', outPath: './out' })
+    fs.cpSync(FIXTURE, path.join(ctx.workDir, 'src'), { recursive: true })
+    await build(ctx, { path: './src/env/test', outPath: './out' })
     expect(ls(path.join(ctx.workDir, 'out'))).toEqual([
-      'guestbook-simple-dev-deployment-guestbook-simple.yaml',
-      'guestbook-simple-dev-service-guestbook-simple.yaml',
-      'namespace-guestbook-simple-dev.yaml'
+      'namespace-storefront-test.yaml',
+      'storefront-test-deployment-storefront.yaml',
+      'storefront-test-service-storefront.yaml'
     ])
     const deploy = fs.readFileSync(
-      path.join(ctx.workDir, 'out/guestbook-simple-dev-deployment-guestbook-simple.yaml'),
+      path.join(ctx.workDir, 'out/storefront-test-deployment-storefront.yaml'),
       'utf8'
     )
-    expect(deploy).toContain('image: ghcr.io/akuity/guestbook:v0.0.1')
-    expect(deploy).toContain('namespace: guestbook-simple-dev')
+    expect(deploy).toContain('image: ghcr.io/acme/storefront:1.0.0')
+    expect(deploy).toContain('namespace: storefront-test')
     expect(deploy).not.toContain('---')
   })
 
-  withShared(
-    'builds kargo-simple env/dev in the kustomize layout exactly as `kustomize -o dir`',
-    async () => {
-      const ctx = stepContext()
-      fs.cpSync(path.join(SHARED, 'kargo-simple'), path.join(ctx.workDir, 'src'), {
-        recursive: true
-      })
-      await build(ctx, { path: './src/env/dev', outPath: './out', outputFormat: 'kustomize' })
-      const ref = tempDir()
-      sh('kubectl', ['kustomize', path.join(ctx.workDir, 'src/env/dev'), '-o', ref])
-      expect(ls(path.join(ctx.workDir, 'out'))).toEqual(ls(ref))
-      expect(ls(ref)).toContain('apps_v1_deployment_guestbook-simple.yaml')
-      for (const f of ls(ref))
-        expect(fs.readFileSync(path.join(ctx.workDir, 'out', f), 'utf8')).toBe(
-          fs.readFileSync(path.join(ref, f), 'utf8')
-        )
-    }
-  )
+  it('builds the prod overlay in the kustomize layout exactly as `kustomize -o dir`', async () => {
+    const ctx = stepContext()
+    fs.cpSync(FIXTURE, path.join(ctx.workDir, 'src'), { recursive: true })
+    await build(ctx, { path: './src/env/prod', outPath: './out', outputFormat: 'kustomize' })
+    const ref = tempDir()
+    sh('kubectl', ['kustomize', path.join(ctx.workDir, 'src/env/prod'), '-o', ref])
+    expect(ls(path.join(ctx.workDir, 'out'))).toEqual(ls(ref))
+    expect(ls(ref)).toContain('apps_v1_deployment_storefront.yaml')
+    for (const f of ls(ref))
+      expect(fs.readFileSync(path.join(ctx.workDir, 'out', f), 'utf8')).toBe(
+        fs.readFileSync(path.join(ref, f), 'utf8')
+      )
+    expect(
+      fs.readFileSync(path.join(ctx.workDir, 'out', 'apps_v1_deployment_storefront.yaml'), 'utf8')
+    ).toContain('replicas: 4')
+  })
 
   it('names files like `kustomize -o dir` when resources span namespaces', async () => {
     const ctx = stepContext()

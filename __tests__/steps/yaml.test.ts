@@ -5,16 +5,22 @@ import { parse as parseToml } from 'smol-toml'
 import { writeFiles } from '../support/git.js'
 import { stepContext } from '../support/step-context.js'
 import { parseKeyPath, setInPlain } from '../../src/steps/yaml-paths.js'
-import { jsonUpdate, tomlUpdate, yamlUpdate } from '../../src/steps/files/update.js'
-import { jsonParse, tomlParse, yamlParse } from '../../src/steps/files/parse.js'
-import { yamlMerge } from '../../src/steps/files/fs-steps.js'
+import { yamlUpdate } from '../../src/steps/files/yaml-update.js'
+import { jsonUpdate } from '../../src/steps/files/json-update.js'
+import { tomlUpdate } from '../../src/steps/files/toml-update.js'
+import { yamlParse } from '../../src/steps/files/yaml-parse.js'
+import { jsonParse } from '../../src/steps/files/json-parse.js'
+import { tomlParse } from '../../src/steps/files/toml-parse.js'
+import { yamlMerge } from '../../src/steps/files/yaml-merge.js'
 import type { StepContext, StepDefinition } from '../../src/steps/types.js'
+import type { Capability } from '../../src/steps/capabilities.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function run(step: StepDefinition<any>, ctx: StepContext, config: unknown) {
+async function run(step: StepDefinition<any>, ctx: StepContext<Capability>, config: unknown) {
   return step.run(step.parse(config), ctx)
 }
-const read = (ctx: StepContext, f: string) => fs.readFileSync(path.join(ctx.workDir, f), 'utf8')
+const read = (ctx: StepContext<Capability>, f: string) =>
+  fs.readFileSync(path.join(ctx.workDir, f), 'utf8')
 
 describe('sjson key paths', () => {
   it('splits on dots, with backslash escapes', () => {

@@ -7,6 +7,7 @@ import { Ajv, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { defaultServices, type Services } from '../../src/runtime/services.js'
 import type { StepContext } from '../../src/steps/types.js'
+import { grantCapabilities } from '../../src/steps/capabilities.js'
 import { emptyState } from '../../src/state/types.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 import { emptyFreightStatus, type Freight } from '../../src/freight/types.js'
@@ -21,7 +22,7 @@ import type {
  * A fake Argo CD API server for tests. Argo CD cannot run here, so this implements the
  * Application endpoints Waybill uses, and checks every request (path and query parameters,
  * body) and every response it sends against Argo CD's own API description
- * (../shared/spec/argocd/swagger.json, Swagger 2.0). Objects are validated strictly: a field
+ * (vendor/argocd/swagger.json, Swagger 2.0, pinned). Objects are validated strictly: a field
  * the API description does not define is a violation too. Violations are recorded and fail the
  * test through assertNoViolations().
  *
@@ -35,13 +36,15 @@ export const ARGOCD_SWAGGER_PATH = path.resolve(
   here,
   '..',
   '..',
-  '..',
-  'shared',
-  'spec',
+  'vendor',
   'argocd',
   'swagger.json'
 )
-export const argocdSwaggerAvailable = existsSync(ARGOCD_SWAGGER_PATH)
+if (!existsSync(ARGOCD_SWAGGER_PATH)) {
+  throw new Error(`${ARGOCD_SWAGGER_PATH} is missing: it is vendored (see vendor/README.md)`)
+}
+/** Always true: the API description is vendored. Kept for tests that still check it. */
+export const argocdSwaggerAvailable = true
 
 interface SwaggerParam {
   name: string
@@ -738,8 +741,8 @@ export function argocdServices(url: string, token?: string, namespace = 'argocd'
 
 export function argocdStepContext(
   services: Services,
-  over: Partial<StepContext> = {}
-): StepContext & { logger: MemoryLogger } {
+  over: Partial<StepContext<'argocd'>> = {}
+): StepContext<'argocd'> & { logger: MemoryLogger } {
   const freight: Freight = {
     name: 'f'.repeat(40),
     alias: 'tidy-fox',
@@ -760,7 +763,7 @@ export function argocdStepContext(
     alias: 'sync',
     outputs: {},
     state: emptyState(),
-    services,
+    caps: grantCapabilities(['argocd'], services, { logger: new MemoryLogger() }),
     now: () => new Date(),
     ...over,
     logger: (over.logger as MemoryLogger) ?? new MemoryLogger()

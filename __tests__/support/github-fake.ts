@@ -52,6 +52,7 @@ export const FAKE_OPERATIONS = [
   'pulls/update',
   'pulls/merge',
   'issues/add-labels',
+  'issues/create-comment',
   'git/create-blob',
   'git/create-tree',
   'git/create-commit',
@@ -59,6 +60,7 @@ export const FAKE_OPERATIONS = [
   'git/get-ref',
   'git/create-ref',
   'git/update-ref',
+  'git/delete-ref',
   'repos/create-deployment',
   'repos/list-deployments',
   'repos/create-deployment-status',
@@ -67,8 +69,14 @@ export const FAKE_OPERATIONS = [
   'repos/list-commit-statuses-for-ref',
   'repos/get-combined-status-for-ref',
   'checks/list-for-ref',
+  'actions/create-workflow-dispatch',
+  'actions/list-workflow-runs',
+  'actions/get-workflow-run',
   'apps/get-repo-installation',
-  'apps/create-installation-access-token'
+  'apps/create-installation-access-token',
+  'teams/get-membership-for-user-in-org',
+  'repos/get-collaborator-permission-level',
+  'users/get-by-username'
 ] as const
 type OperationId = (typeof FAKE_OPERATIONS)[number]
 
@@ -263,6 +271,8 @@ export interface FakePull {
   updatedAt: string
   labels: string[]
   draft: boolean
+  /** Comments on the pull request (issues/create-comment), oldest first. */
+  comments: string[]
 }
 
 export interface FakeDeployment {
@@ -313,6 +323,34 @@ export interface FakeCheckRun {
     | null
 }
 
+/** A workflow file of a repository (`.github/workflows/<file>`). */
+export interface FakeWorkflow {
+  repo: string
+  id: number
+  /** `.github/workflows/deploy.yml`. */
+  path: string
+  name: string
+  /** Whether it has an `on: workflow_dispatch` trigger. */
+  dispatchable: boolean
+}
+
+/** A run of a workflow; tests move it along with `fake.finishRun` or by editing it. */
+export interface FakeWorkflowRun {
+  repo: string
+  id: number
+  workflowId: number
+  runNumber: number
+  event: string
+  headBranch: string
+  headSha: string
+  status: 'queued' | 'in_progress' | 'waiting' | 'completed'
+  conclusion: FakeCheckRun['conclusion'] | 'stale' | null
+  /** The dispatch's inputs, as sent. */
+  inputs: Record<string, unknown>
+  createdAt: string
+  updatedAt: string
+}
+
 export interface FakeRequest {
   method: string
   path: string
@@ -332,6 +370,18 @@ export interface GitHubFake {
   deployments: FakeDeployment[]
   statuses: FakeCommitStatus[]
   checkRuns: FakeCheckRun[]
+  workflows: FakeWorkflow[]
+  workflowRuns: FakeWorkflowRun[]
+  /**
+   * Answer workflow dispatches with 204 and no run details, as servers before
+   * `return_run_details` do (GitHub Enterprise Server); default false (GitHub.com's 200).
+   */
+  legacyDispatch: boolean
+  /**
+   * Operations answered 403 "Resource not accessible by integration", as GitHub answers a token
+   * without the permission the endpoint needs (any endpoint can; descriptions do not list it).
+   */
+  forbidden: Set<string>
   requests: FakeRequest[]
   /** Request/response schema violations and fake errors; must stay empty. */
   violations: string[]
@@ -339,12 +389,25 @@ export interface GitHubFake {
   verifiedCommits: Set<string>
   /** Installation tokens minted for the GitHub App, with their expiry (ms since epoch). */
   installationTokens: Map<string, number>
+  /** Users by login (users/get-by-username): their public email, if any. */
+  users: Map<string, { email?: string }>
+  /** Team members by `org/team-slug` (teams/get-membership-for-user-in-org). */
+  teams: Map<string, Set<string>>
+  /** Repository roles by `owner/repo` then login: admin, maintain, write, triage, read or a custom role. */
+  collaborators: Map<string, Map<string, string>>
   addRepo(owner: string, name: string, bare: string): FakeRepo
   pull(number: number, repo?: string): FakePull
   closePull(number: number, repo?: string): void
   /** Merges as GitHub would (a real merge commit on the base branch); returns the merge sha. */
   mergePull(number: number, repo?: string, method?: 'merge' | 'squash' | 'rebase'): string
   addCheckRun(repo: string, run: Omit<FakeCheckRun, 'repo' | 'id'>): FakeCheckRun
+  addWorkflow(
+    repo: string,
+    file: string,
+    opts?: { name?: string; dispatchable?: boolean }
+  ): FakeWorkflow
+  /** Completes a run with a conclusion. */
+  finishRun(id: number, conclusion: NonNullable<FakeWorkflowRun['conclusion']>): FakeWorkflowRun
   /** Test hook: rewrites a response body before it is validated (to prove validation bites). */
   tamper?: (operationId: string, body: unknown) => unknown
   assertNoViolations(): void
@@ -480,10 +543,17 @@ export async function startGitHubFake(
     deployments: [],
     statuses: [],
     checkRuns: [],
+    workflows: [],
+    workflowRuns: [],
+    legacyDispatch: false,
+    forbidden: new Set(),
     requests: [],
     violations: [],
     verifiedCommits: new Set(),
     installationTokens: new Map(),
+    users: new Map(),
+    teams: new Map(),
+    collaborators: new Map(),
     addRepo(owner, name, bare) {
       const r = { owner, name, bare, id: nextId++ }
       fake.repos.set(`${owner}/${name}`, r)
@@ -507,6 +577,25 @@ export async function startGitHubFake(
       const r = { ...run, repo, id: nextId++ }
       fake.checkRuns.push(r)
       return r
+    },
+    addWorkflow(repo, file, o = {}) {
+      const w: FakeWorkflow = {
+        repo,
+        id: nextId++,
+        path: `.github/workflows/${file}`,
+        name: o.name ?? file.replace(/\.ya?ml$/, ''),
+        dispatchable: o.dispatchable ?? true
+      }
+      fake.workflows.push(w)
+      return w
+    },
+    finishRun(id, conclusion) {
+      const run = fake.workflowRuns.find((r) => r.id === id)
+      if (!run) throw new Error(`fake GitHub: no workflow run ${id}`)
+      run.status = 'completed'
+      run.conclusion = conclusion
+      run.updatedAt = now()
+      return run
     },
     assertNoViolations() {
       const found = fake.violations.splice(0)
@@ -824,7 +913,7 @@ export async function startGitHubFake(
   }
 
   const commitJson = (r: FakeRepo, sha: string) => {
-    const g = gitCommitJson(r, sha) as Json
+    const g = gitCommitJson(r, sha)
     const base = `${apiUrl}/repos/${r.owner}/${r.name}`
     return overlay(schemaSample('commit'), {
       url: `${base}/commits/${sha}`,
@@ -851,7 +940,8 @@ export async function startGitHubFake(
   const appOnly = (c: Context) => {
     const app = opts.app
     if (!app) throw notFound()
-    const auth = String((c.request.headers as Json).authorization ?? '')
+    const header = (c.request.headers as Json).authorization
+    const auth = typeof header === 'string' ? header : ''
     const problem = /^bearer /i.test(auth) ? jwtProblem(auth.slice(7), app) : 'not a JWT'
     if (problem)
       throw new HttpError(401, {
@@ -874,7 +964,119 @@ export async function startGitHubFake(
       created_at: now(),
       updated_at: now()
     })
+  const workflowOf = (c: Context, r: FakeRepo): FakeWorkflow => {
+    const id = String((c.request.params as Json).workflow_id)
+    const w = fake.workflows.find(
+      (x) =>
+        x.repo === `${r.owner}/${r.name}` &&
+        (String(x.id) === id || x.path === `.github/workflows/${id}`)
+    )
+    if (!w) throw notFound()
+    return w
+  }
+  const workflowRunJson = (r: FakeRepo, run: FakeWorkflowRun) => {
+    const w = fake.workflows.find((x) => x.id === run.workflowId)!
+    const base = `${apiUrl}/repos/${r.owner}/${r.name}`
+    const minimal = repoJson(r, 'minimal-repository')
+    return overlay(schemaSample('workflow-run'), {
+      id: run.id,
+      name: w.name,
+      node_id: `WFR_${run.id}`,
+      check_suite_id: run.id + 1,
+      check_suite_node_id: `CS_${run.id + 1}`,
+      head_branch: run.headBranch,
+      head_sha: run.headSha,
+      path: w.path,
+      run_number: run.runNumber,
+      run_attempt: 1,
+      referenced_workflows: [],
+      event: run.event,
+      status: run.status,
+      conclusion: run.conclusion,
+      workflow_id: w.id,
+      url: `${base}/actions/runs/${run.id}`,
+      html_url: `${serverUrl}/${r.owner}/${r.name}/actions/runs/${run.id}`,
+      pull_requests: [],
+      created_at: run.createdAt,
+      updated_at: run.updatedAt,
+      actor: user(),
+      triggering_actor: user(),
+      run_started_at: run.createdAt,
+      jobs_url: `${base}/actions/runs/${run.id}/jobs`,
+      logs_url: `${base}/actions/runs/${run.id}/logs`,
+      check_suite_url: `${base}/check-suites/${run.id + 1}`,
+      artifacts_url: `${base}/actions/runs/${run.id}/artifacts`,
+      cancel_url: `${base}/actions/runs/${run.id}/cancel`,
+      rerun_url: `${base}/actions/runs/${run.id}/rerun`,
+      previous_attempt_url: null,
+      workflow_url: `${base}/actions/workflows/${w.id}`,
+      head_commit: null,
+      repository: minimal,
+      head_repository: minimal,
+      head_repository_id: r.id,
+      display_title: w.name
+    })
+  }
   const handlers: Record<OperationId, (c: Context) => Result> = {
+    'actions/create-workflow-dispatch': (c) => {
+      const r = repoOf(c)
+      const w = workflowOf(c, r)
+      const b = body(c) as { ref: string; inputs?: Json; return_run_details?: boolean }
+      if (!w.dispatchable)
+        throw validationFailed("Workflow does not have 'workflow_dispatch' trigger")
+      const ref = b.ref.replace(/^refs\/(heads|tags)\//, '')
+      const headSha = revParse(r.bare, `refs/heads/${ref}`) ?? revParse(r.bare, `refs/tags/${ref}`)
+      if (!headSha) throw validationFailed(`No ref found for: ${b.ref}`)
+      const t = now()
+      const run: FakeWorkflowRun = {
+        repo: `${r.owner}/${r.name}`,
+        id: nextId++,
+        workflowId: w.id,
+        runNumber: fake.workflowRuns.filter((x) => x.workflowId === w.id).length + 1,
+        event: 'workflow_dispatch',
+        headBranch: ref,
+        headSha,
+        status: 'queued',
+        conclusion: null,
+        inputs: b.inputs ?? {},
+        createdAt: t,
+        updatedAt: t
+      }
+      fake.workflowRuns.push(run)
+      if (!b.return_run_details || fake.legacyDispatch) return { status: 204, body: null }
+      return {
+        status: 200,
+        body: {
+          workflow_run_id: run.id,
+          run_url: `${apiUrl}/repos/${r.owner}/${r.name}/actions/runs/${run.id}`,
+          html_url: `${serverUrl}/${r.owner}/${r.name}/actions/runs/${run.id}`
+        }
+      }
+    },
+    'actions/list-workflow-runs': (c) => {
+      const r = repoOf(c)
+      const w = workflowOf(c, r)
+      const q = c.request.query as Record<string, string>
+      const runs = fake.workflowRuns
+        .filter((x) => x.workflowId === w.id)
+        .filter(
+          (x) => (!q.event || x.event === q.event) && (!q.branch || x.headBranch === q.branch)
+        )
+        .filter((x) => !q.head_sha || x.headSha === q.head_sha)
+        .sort((a, b) => b.id - a.id)
+        .slice(0, Number(q.per_page ?? 30))
+      return {
+        status: 200,
+        body: { total_count: runs.length, workflow_runs: runs.map((x) => workflowRunJson(r, x)) }
+      }
+    },
+    'actions/get-workflow-run': (c) => {
+      const r = repoOf(c)
+      const id = Number((c.request.params as Json).run_id)
+      const run = fake.workflowRuns.find((x) => x.id === id && x.repo === `${r.owner}/${r.name}`)
+      if (!run) throw notFound()
+      return { status: 200, body: workflowRunJson(r, run) }
+    },
     'apps/get-repo-installation': (c) => {
       const app = appOnly(c)
       repoOf(c)
@@ -894,6 +1096,53 @@ export async function startGitHubFake(
           expires_at: new Date(expiresAt).toISOString().replace(/\.\d+Z$/, 'Z'),
           permissions: { contents: 'write', pull_requests: 'write' },
           repository_selection: 'all'
+        })
+      }
+    },
+    'teams/get-membership-for-user-in-org': (c) => {
+      const { org, team_slug, username } = c.request.params as Record<string, string>
+      if (!fake.teams.get(`${org}/${team_slug}`)?.has(username)) throw notFound()
+      return {
+        status: 200,
+        body: {
+          url: `${apiUrl}/teams/1/memberships/${username}`,
+          role: 'member',
+          state: 'active'
+        }
+      }
+    },
+    'repos/get-collaborator-permission-level': (c) => {
+      const r = repoOf(c)
+      const username = String((c.request.params as Json).username)
+      const role = fake.collaborators.get(`${r.owner}/${r.name}`)?.get(username)
+      // GitHub's legacy `permission`: maintain → write, triage → read, custom roles → their base.
+      const base: Record<string, string> = { admin: 'admin', maintain: 'write', write: 'write' }
+      const permission = role
+        ? (base[role] ?? (role === 'triage' || role === 'read' ? 'read' : 'write'))
+        : 'none'
+      return {
+        status: 200,
+        body: {
+          permission,
+          role_name: role ?? 'none',
+          user: overlay(schemaSample('nullable-collaborator'), {
+            ...user(username),
+            type: 'User',
+            role_name: role ?? 'none'
+          })
+        }
+      }
+    },
+    'users/get-by-username': (c) => {
+      const username = String((c.request.params as Json).username)
+      const u = fake.users.get(username)
+      if (!u) throw notFound()
+      return {
+        status: 200,
+        body: overlay(schemaSample('public-user'), {
+          ...user(username),
+          type: 'User',
+          email: u.email ?? null
         })
       }
     },
@@ -1016,7 +1265,8 @@ export async function startGitHubFake(
         createdAt: t,
         updatedAt: t,
         labels: [],
-        draft: !!b.draft
+        draft: !!b.draft,
+        comments: []
       }
       fake.pulls.push(p)
       return { status: 201, body: pullJson(p, 'pull-request') }
@@ -1088,6 +1338,31 @@ export async function startGitHubFake(
         if (!p.labels.includes(name)) p.labels.push(name)
       }
       return { status: 200, body: p.labels.map(labelJson) }
+    },
+    'issues/create-comment': (c) => {
+      const r = repoOf(c)
+      const n = Number((c.request.params as Json).issue_number)
+      const p = fake.pulls.find((x) => x.repo === `${r.owner}/${r.name}` && x.number === n)
+      if (!p) throw notFound()
+      const comment = body(c).body
+      const text = typeof comment === 'string' ? comment : ''
+      p.comments.push(text)
+      const id = nextId++
+      const t = now()
+      return {
+        status: 201,
+        body: overlay(schemaSample('issue-comment'), {
+          id,
+          node_id: `IC_${id}`,
+          url: `${apiUrl}/repos/${r.owner}/${r.name}/issues/comments/${id}`,
+          html_url: `${serverUrl}/${r.owner}/${r.name}/pull/${n}#issuecomment-${id}`,
+          issue_url: `${apiUrl}/repos/${r.owner}/${r.name}/issues/${n}`,
+          body: text,
+          user: user(),
+          created_at: t,
+          updated_at: t
+        })
+      }
     },
     'git/create-blob': (c) => {
       const r = repoOf(c)
@@ -1252,6 +1527,14 @@ export async function startGitHubFake(
           documentation_url: 'https://docs.github.com/rest'
         })
       return { status: 200, body: refJson(r, ref, b.sha) }
+    },
+    'git/delete-ref': (c) => {
+      const r = repoOf(c)
+      const ref = `refs/${String((c.request.params as Json).ref)}`
+      const current = gitRun(r.bare, ['rev-parse', '-q', '--verify', ref])
+      if (current.code !== 0) throw validationFailed('Reference does not exist')
+      gitOk(r.bare, ['update-ref', '-d', ref, current.stdout])
+      return { status: 204, body: null }
     },
     'repos/create-deployment': (c) => {
       const r = repoOf(c)
@@ -1426,7 +1709,7 @@ export async function startGitHubFake(
 
   const declaredStatuses = (operationId: string): string[] => {
     const op = api.getOperation(operationId)
-    return Object.keys((op?.responses ?? {}) as Json)
+    return Object.keys(op?.responses ?? {})
   }
 
   const handle = async (
@@ -1473,6 +1756,18 @@ export async function startGitHubFake(
       api
     } as unknown as Context
     // openapi-backend coerces path/query parameters onto parsedReq.params/query.
+    if (fake.forbidden.has(operationId)) {
+      // Any endpoint answers so when the token lacks the permission; not validated (undeclared).
+      return {
+        status: 403,
+        operationId,
+        body: {
+          message: 'Resource not accessible by integration',
+          documentation_url: 'https://docs.github.com/rest',
+          status: '403'
+        }
+      }
+    }
     let result: Result
     try {
       result = handlers[operationId](ctx)

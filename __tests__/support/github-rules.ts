@@ -47,6 +47,12 @@ export interface RepoView {
   mergeCommitWorkflows(base: string, head: string): Record<string, string> | undefined
 }
 
+/** A payload or YAML scalar as text (`if: true` is a boolean); anything else is empty. */
+function text(v: unknown): string {
+  if (typeof v === 'string') return v
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : ''
+}
+
 /** Where GitHub reads the workflow files from, per event (rule 1). */
 export function workflowSource(
   event: SimEvent,
@@ -55,16 +61,16 @@ export function workflowSource(
   const p = event.payload as Record<string, Record<string, unknown>>
   switch (event.name) {
     case 'push': {
-      const ref = String(event.payload.ref ?? '').replace(/^refs\/heads\//, '')
+      const ref = text(event.payload.ref).replace(/^refs\/heads\//, '')
       return { kind: 'ref', ref }
     }
     case 'pull_request': {
-      const base = String((p.pull_request?.base as Record<string, unknown>)?.ref ?? '')
-      const head = String((p.pull_request?.head as Record<string, unknown>)?.ref ?? '')
+      const base = text((p.pull_request?.base as Record<string, unknown>)?.ref)
+      const head = text((p.pull_request?.head as Record<string, unknown>)?.ref)
       return { kind: 'merge', ref: base, head }
     }
     case 'pull_request_target': {
-      const base = String((p.pull_request?.base as Record<string, unknown>)?.ref ?? '')
+      const base = text((p.pull_request?.base as Record<string, unknown>)?.ref)
       return { kind: 'ref', ref: base }
     }
     default:
@@ -100,12 +106,12 @@ export function onAccepts(workflow: Record<string, unknown>, event: SimEvent): b
   const action = event.payload.action
   if (types && typeof action === 'string' && !types.includes(action)) return false
   if (event.name === 'push') {
-    const branch = String(event.payload.ref ?? '').replace(/^refs\/heads\//, '')
+    const branch = text(event.payload.ref).replace(/^refs\/heads\//, '')
     return branchAllowed(filter, branch)
   }
   if (event.name === 'pull_request' || event.name === 'pull_request_target') {
     const pr = event.payload.pull_request as Record<string, Record<string, unknown>> | undefined
-    return branchAllowed(filter, String(pr?.base?.ref ?? ''))
+    return branchAllowed(filter, text(pr?.base?.ref))
   }
   return true
 }
@@ -118,10 +124,10 @@ export function jobIfAllows(
 ): boolean {
   const raw = job.if
   if (raw === undefined || raw === null) return true
-  const text = String(raw)
+  const source = text(raw)
     .trim()
     .replace(/^\$\{\{([\s\S]*)\}\}$/, '$1')
-  const lexed = new Lexer(text).lex()
+  const lexed = new Lexer(source).lex()
   const expr = new Parser(lexed.tokens, ['github', 'inputs'], []).parse()
   const context = JSON.parse(
     JSON.stringify({

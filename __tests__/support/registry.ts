@@ -455,15 +455,22 @@ export interface FakeImage {
   config: Buffer
 }
 
+/** A fake registry image: build time, distinguishing salt, manifest annotations. */
+export interface FakeImageSpec {
+  created?: string
+  salt?: string
+  annotations?: Record<string, string>
+}
+
 export interface FakeRegistry {
   host: string
   url: string
   /** Every request: method and path with query. */
   requests: Array<{ method: string; path: string }>
   /** Tags of a repository (sorted lexically, as the spec requires). */
-  setTags(repo: string, tags: Record<string, { created?: string; salt?: string }>): void
+  setTags(repo: string, tags: Record<string, FakeImageSpec>): void
   /** Adds or re-points one tag. */
-  putTag(repo: string, tag: string, spec?: { created?: string; salt?: string }): string
+  putTag(repo: string, tag: string, spec?: FakeImageSpec): string
   /** The next `times` requests whose path matches answer `status` (with Retry-After when given). */
   fail(match: RegExp, status: number, times: number, retryAfter?: string): void
   clearFailures(): void
@@ -488,7 +495,7 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
   const manifests = new Map<string, Buffer>()
   const failures: Array<{ match: RegExp; status: number; times: number; retryAfter?: string }> = []
   const requests: FakeRegistry['requests'] = []
-  const makeImage = (repo: string, tag: string, spec: { created?: string; salt?: string } = {}) => {
+  const makeImage = (repo: string, tag: string, spec: FakeImageSpec = {}) => {
     const config = Buffer.from(
       JSON.stringify({
         created: spec.created ?? '2024-01-01T00:00:00Z',
@@ -504,7 +511,8 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
         schemaVersion: 2,
         mediaType: OCI_MANIFEST,
         config: { mediaType: OCI_CONFIG, digest: sha256(config), size: config.length },
-        layers: []
+        layers: [],
+        ...(spec.annotations ? { annotations: spec.annotations } : {})
       })
     )
     const img = { digest: sha256(manifest), manifest, config }

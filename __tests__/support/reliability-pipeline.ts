@@ -155,7 +155,7 @@ export function runCli(
   })
   let stdout = ''
   let stderr = ''
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
   let timer: NodeJS.Timeout | undefined
   const kill = () => {
     try {
@@ -165,7 +165,7 @@ export function runCli(
     }
   }
   let triggered = false
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString()
     if (opts.killWhen && !triggered && opts.killWhen.test(stderr)) {
       triggered = true

@@ -4,6 +4,7 @@ import path from 'node:path'
 import type { Freight } from '../../src/freight/types.js'
 import { emptyFreightStatus } from '../../src/freight/types.js'
 import type { StepContext } from '../../src/steps/types.js'
+import { CAPABILITIES, grantCapabilities, type Capability } from '../../src/steps/capabilities.js'
 import type { Services } from '../../src/runtime/services.js'
 import { emptyState } from '../../src/state/types.js'
 import { MemoryLogger } from '../../src/util/logger.js'
@@ -49,13 +50,19 @@ export { emptyState }
 
 /**
  * A StepContext for calling a step directly: a fresh working directory, a MemoryLogger (its
- * lines are on `ctx.logger.lines`), one freight, empty state.
+ * lines are on `ctx.logger.lines`), one freight, empty state, and every capability granted over
+ * `services` (default testServices()).
  */
 export function stepContext(
-  overrides: Partial<Omit<StepContext, 'logger'>> & { logger?: MemoryLogger } = {}
-): StepContext & { logger: MemoryLogger } {
-  const workDir = overrides.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-step-'))
-  const freight = overrides.targetFreight ?? testFreight()
+  overrides: Partial<Omit<StepContext<Capability>, 'logger' | 'caps'>> & {
+    logger?: MemoryLogger
+    services?: Services
+  } = {}
+): StepContext<Capability> & { logger: MemoryLogger } {
+  const { services = testServices(), ...rest } = overrides
+  const workDir = rest.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-step-'))
+  const freight = rest.targetFreight ?? testFreight()
+  const logger = rest.logger ?? new MemoryLogger()
   return {
     project: 'test',
     stage: 'test-stage',
@@ -63,12 +70,12 @@ export function stepContext(
     alias: 'step-1',
     outputs: {},
     state: emptyState(),
-    services: testServices(),
     now: () => new Date(),
-    ...overrides,
+    ...rest,
+    caps: grantCapabilities(CAPABILITIES, services, { logger, signal: rest.signal }),
     workDir,
     targetFreight: freight,
-    freight: overrides.freight ?? [freight],
-    logger: overrides.logger ?? new MemoryLogger()
+    freight: rest.freight ?? [freight],
+    logger
   }
 }

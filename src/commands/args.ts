@@ -1,12 +1,14 @@
 import fs from 'node:fs'
-import type { CommandArgs } from '../runtime/context.js'
 import type { DiscoveryEvent } from '../discovery/index.js'
 import { UsageError } from '../util/errors.js'
 
 /** Reads `--event` (a JSON string or a file path) with `--event-name`. */
-export function eventFromArgs(args: CommandArgs): DiscoveryEvent | undefined {
-  const name = args['event-name'] as string | undefined
-  const raw = args.event as string | undefined
+export function eventFromArgs(args: {
+  'event-name': string | undefined
+  event: string | undefined
+}): DiscoveryEvent | undefined {
+  const name = args['event-name']
+  const raw = args.event
   if (!name && !raw) return undefined
   if (!name) throw new UsageError('--event needs --event-name')
   let payload: unknown = {}
@@ -21,11 +23,10 @@ export function eventFromArgs(args: CommandArgs): DiscoveryEvent | undefined {
   return { name, payload }
 }
 
-/** A repeated flag, or one input holding several values (whitespace or comma separated). */
-export function list(v: unknown): string[] {
-  return Array.isArray(v)
-    ? (v as string[])
-    : typeof v === 'string' && v
-      ? v.split(/[\s,]+/).filter(Boolean)
-      : []
+/**
+ * Names from a repeated flag, where each value may hold several (whitespace or comma separated):
+ * an action input arrives as one such value.
+ */
+export function list(values: string[]): string[] {
+  return values.flatMap((v) => v.split(/[\s,]+/)).filter(Boolean)
 }

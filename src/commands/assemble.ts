@@ -1,4 +1,4 @@
-import type { Command } from '../runtime/context.js'
+import { defineCommand } from './define.js'
 import { openPipeline } from '../pipeline/context.js'
 import { freightSummary } from './discover.js'
 import { buildFreight, type FreightArtifacts } from '../freight/create.js'
@@ -7,12 +7,13 @@ import { normalizeGitUrl } from '../freight/urls.js'
 import type { DiscoveredArtifacts } from '../state/types.js'
 import { UsageError, WaybillError } from '../util/errors.js'
 import type { Freight } from '../freight/types.js'
+import { actionSummary } from '../report/summary.js'
+import { artifactLines } from '../report/view.js'
 
 /** `repo=value` pairs from repeated flags. */
-function pairs(values: unknown, flag: string): Array<{ repo: string; value: string }> {
-  const raw: string[] = Array.isArray(values) ? values : typeof values === 'string' ? [values] : []
+function pairs(values: string[], flag: string): Array<{ repo: string; value: string }> {
   // Action inputs arrive as one multi-line string.
-  const list = raw
+  const list = values
     .flatMap((v) => v.split('\n'))
     .map((v) => v.trim())
     .filter(Boolean)
@@ -140,7 +141,7 @@ export function assembleArtifacts(
   return out
 }
 
-export const assembleCommand: Command = {
+export const assembleCommand = defineCommand({
   name: 'assemble',
   description: 'Freight Assembly: create freight from discovered candidates picked by hand',
   flags: {
@@ -158,7 +159,7 @@ export const assembleCommand: Command = {
     }
   },
   async run(ctx, args) {
-    const warehouse = args.warehouse as string | undefined
+    const warehouse = args.warehouse
     if (!warehouse) throw new UsageError('--warehouse is required')
     const pipeline = await openPipeline(ctx)
     if (!pipeline.model.warehouses.has(warehouse))
@@ -179,9 +180,8 @@ export const assembleCommand: Command = {
           `warehouse ${warehouse} has not been discovered yet`,
           `run: waybill discover --warehouse ${warehouse}`
         )
-      const base = args.clone ? findFreight(draft, args.clone as string) : undefined
-      if (args.clone && !base)
-        throw new WaybillError(`freight '${String(args.clone)}' does not exist`)
+      const base = args.clone ? findFreight(draft, args.clone) : undefined
+      if (args.clone && !base) throw new WaybillError(`freight '${args.clone}' does not exist`)
       const artifacts = assembleArtifacts(warehouse, discovered, picks, base)
       const taken = new Set(Object.values(draft.freight).map((f) => f.alias))
       const freight = buildFreight(
@@ -213,6 +213,18 @@ export const assembleCommand: Command = {
         ? JSON.stringify(summary)
         : `${created ? 'created' : 'already exists:'} ${freight.alias} (${freight.name.slice(0, 12)})`
     )
-    return { exitCode: 0, outputs: { freight: JSON.stringify([summary]) } }
+    return {
+      exitCode: 0,
+      outputs: { freight: JSON.stringify([summary]) },
+      summary: actionSummary(
+        `${created ? 'Assembled' : 'Already exists:'} ${freight.alias} (${warehouse})`,
+        [
+          ['Freight', `${freight.alias} (${freight.name.slice(0, 12)})`],
+          ['Warehouse', warehouse],
+          ['Artifacts', artifactLines(freight).join(', ')],
+          ['By', ctx.actor ?? 'unknown']
+        ]
+      )
+    }
   }
-}
+})

@@ -1,7 +1,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Command, CommandContext } from '../runtime/context.js'
+import type { CommandArgs, CommandContext } from '../runtime/context.js'
+import { defineCommand } from './define.js'
 import { git } from '../git/git.js'
 import { WaybillError } from '../util/errors.js'
 // A cycle (index → demo → index) that is safe: the table is only read when the demo runs.
@@ -131,7 +132,7 @@ function write(dir: string, files: Record<string, string>): void {
   }
 }
 
-export const demoCommand: Command = {
+export const demoCommand = defineCommand({
   name: 'demo',
   description: 'Run a test → uat → prod pipeline against local Git repositories (no network)',
   flags: {
@@ -141,8 +142,7 @@ export const demoCommand: Command = {
     }
   },
   async run(ctx, args) {
-    const root =
-      (args.dir as string | undefined) ?? fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-demo-'))
+    const root = args.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-demo-'))
     fs.mkdirSync(root, { recursive: true })
     const appBare = path.join(root, 'app.git')
     const gitopsBare = path.join(root, 'gitops.git')
@@ -182,8 +182,8 @@ export const demoCommand: Command = {
       project: 'demo'
     }
     const say = (text: string) => ctx.logger.info(`\n▶ ${text}`)
-    const run = async (name: string, cmdArgs: Record<string, unknown> = {}) => {
-      const result = await commands[name].run(demoCtx, cmdArgs as never)
+    const run = async (name: string, cmdArgs: CommandArgs = {}) => {
+      const result = await commands[name].run(demoCtx, cmdArgs)
       if (result.exitCode !== 0) throw new WaybillError(`demo: waybill ${name} failed`)
     }
     say(
@@ -207,4 +207,4 @@ export const demoCommand: Command = {
     )
     return { exitCode: 0 }
   }
-}
+})

@@ -1,9 +1,10 @@
-import type { Command } from '../runtime/context.js'
+import { defineCommand } from './define.js'
 import { openPipeline } from '../pipeline/context.js'
 import { reservedBranches, runDiscovery } from '../discovery/index.js'
 import type { Freight } from '../freight/types.js'
 import { eventFromArgs, list } from './args.js'
 import { artifactLines } from '../report/view.js'
+import { escapeMarkdown } from '../report/escape.js'
 
 /** The JSON shape of new freight in `--json` output and the `freight` output. */
 export function freightSummary(f: Freight) {
@@ -23,14 +24,16 @@ export function freightSummary(f: Freight) {
   }
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
-
-export const discoverCommand: Command = {
+export const discoverCommand = defineCommand({
   name: 'discover',
   description: 'Discover new images, commits and charts; create freight',
   flags: {
     warehouse: { type: 'string', multiple: true, description: 'Only this warehouse (repeatable)' },
-    force: { type: 'boolean', description: 'Discover even if the interval has not passed' },
+    force: {
+      type: 'boolean',
+      description:
+        'Kept for compatibility: discover always acts now (only a scheduled run honours warehouse intervals)'
+    },
     'event-name': {
       type: 'string',
       description: 'GitHub event name (push, registry_package, repository_dispatch, …)'
@@ -49,7 +52,8 @@ export const discoverCommand: Command = {
         now: ctx.now,
         reservedBranches: reservedBranches(pipeline.model, ctx.stateBranch)
       },
-      { warehouses: list(args.warehouse), force: Boolean(args.force), event }
+      // An explicit ask acts now; only the schedule (`--event-name schedule`) honours intervals.
+      { warehouses: list(args.warehouse), force: args.force || event?.name !== 'schedule', event }
     )
     const freight = run.newFreight.map(freightSummary)
     if (ctx.json) ctx.print(JSON.stringify({ freight, errors: run.errors }, null, 2))
@@ -62,17 +66,19 @@ export const discoverCommand: Command = {
       for (const o of run.outcomes) for (const p of o.problems) ctx.print(`${o.warehouse}: ${p}`)
       for (const e of run.errors) ctx.print(`${e.warehouse}: error: ${e.message}`)
     }
-    const lines = ['### Discovery', '', `Trigger: ${cell(run.reason)}`, '']
+    const lines = ['### Discovery', '', `Trigger: ${escapeMarkdown(run.reason)}`, '']
     if (run.newFreight.length) {
       lines.push('| Freight | ID | Warehouse | Artifacts |', '| --- | --- | --- | --- |')
       for (const f of run.newFreight)
         lines.push(
-          `| ${f.alias} | \`${f.name.slice(0, 7)}\` | ${f.origin.name} | ${cell(artifactLines(f).join(', '))} |`
+          `| ${escapeMarkdown(f.alias)} | \`${f.name.slice(0, 7)}\` | ${escapeMarkdown(f.origin.name)} | ${artifactLines(f).map(escapeMarkdown).join(', ')} |`
         )
     } else lines.push('No new freight.')
     const notes = [
-      ...run.outcomes.flatMap((o) => o.problems.map((p) => `- ${o.warehouse}: ${cell(p)}`)),
-      ...run.errors.map((e) => `- :x: ${e.warehouse}: ${cell(e.message)}`)
+      ...run.outcomes.flatMap((o) =>
+        o.problems.map((p) => `- ${escapeMarkdown(o.warehouse)}: ${escapeMarkdown(p)}`)
+      ),
+      ...run.errors.map((e) => `- :x: ${escapeMarkdown(e.warehouse)}: ${escapeMarkdown(e.message)}`)
     ]
     if (notes.length) lines.push('', ...notes)
     return {
@@ -81,4 +87,4 @@ export const discoverCommand: Command = {
       summary: lines.join('\n') + '\n'
     }
   }
-}
+})

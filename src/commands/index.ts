@@ -1,8 +1,9 @@
-import type { Command } from '../runtime/context.js'
+import type { Command } from './define.js'
 import { versionCommand } from './version.js'
 import { validateCommand } from './validate.js'
 import { promoteCommand } from './promote.js'
 import { approveCommand } from './approve.js'
+import { respondCommand } from './respond.js'
 import { abortCommand } from './abort.js'
 import { verifyCommand } from './verify.js'
 import { planCommand } from './plan.js'
@@ -12,6 +13,7 @@ import { initCommand } from './init.js'
 import { demoCommand } from './demo.js'
 import { statusCommand } from './status.js'
 import { discoverCommand } from './discover.js'
+import { migrateCommand } from './migrate.js'
 
 /** Every command, by name. The CLI and the action both dispatch through this table. */
 export const commands: Record<string, Command> = {
@@ -19,6 +21,7 @@ export const commands: Record<string, Command> = {
   [validateCommand.name]: validateCommand,
   [promoteCommand.name]: promoteCommand,
   [approveCommand.name]: approveCommand,
+  [respondCommand.name]: respondCommand,
   [abortCommand.name]: abortCommand,
   [verifyCommand.name]: verifyCommand,
   [planCommand.name]: planCommand,
@@ -27,5 +30,6 @@ export const commands: Record<string, Command> = {
   [initCommand.name]: initCommand,
   [demoCommand.name]: demoCommand,
   [statusCommand.name]: statusCommand,
-  [discoverCommand.name]: discoverCommand
+  [discoverCommand.name]: discoverCommand,
+  [migrateCommand.name]: migrateCommand
 }

@@ -1,5 +1,5 @@
-import type { Command } from '../runtime/context.js'
-import { runInit } from '../init/index.js'
+import { defineCommand } from './define.js'
+import { nextSteps, runInit } from '../init/index.js'
 import { ACTION_REF } from '../init/templates.js'
 
 /**
@@ -8,7 +8,7 @@ import { ACTION_REF } from '../init/templates.js'
  * flags leave out is inferred from the repository or defaulted. Files the user edited are kept
  * (and listed) unless --force.
  */
-export const initCommand: Command = {
+export const initCommand = defineCommand({
   name: 'init',
   description: 'Write .waybill/ resources and GitHub workflows for a new pipeline',
   flags: {
@@ -36,14 +36,14 @@ export const initCommand: Command = {
     const result = await runInit({
       repoDir: ctx.repoDir,
       configDir: ctx.configDir,
-      pattern: args.pattern as string | undefined,
-      image: args.image as string | undefined,
-      gitRepo: args['git-repo'] as string | undefined,
-      branch: args.branch as string | undefined,
-      stages: args.stages as string | string[] | undefined,
-      layout: args.layout as string | undefined,
+      pattern: args.pattern,
+      image: args.image,
+      gitRepo: args['git-repo'],
+      branch: args.branch,
+      stages: args.stages,
+      layout: args.layout,
       project: ctx.project,
-      force: Boolean(args.force)
+      force: args.force
     })
     const kept = result.files.filter((f) => f.action === 'kept').map((f) => f.path)
     if (ctx.json) {
@@ -55,14 +55,15 @@ export const initCommand: Command = {
         ctx.logger.warn(
           `kept ${kept.length} file${kept.length === 1 ? '' : 's'} you edited: ${kept.join(', ')} (rerun with --force to overwrite)`
         )
-      const last = result.options.stages[result.options.stages.length - 1]
       ctx.print(
         [
           '',
-          'Next steps:',
-          `  1. Check the config: waybill validate`,
-          `  2. Commit ${result.options.configDir}/ and .github/workflows/, push to ${result.options.branch}`,
-          `  3. Protect ${last}: Settings → Environments → ${last} → Required reviewers`,
+          ...nextSteps({
+            result,
+            repoDir: ctx.repoDir,
+            cwd: process.cwd(),
+            stateBranch: ctx.stateBranch
+          }),
           `  The workflows use ${ACTION_REF}; see docs/workflows.md.`
         ].join('\n')
       )
@@ -75,4 +76,4 @@ export const initCommand: Command = {
       }
     }
   }
-}
+})

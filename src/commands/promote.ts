@@ -1,18 +1,26 @@
-import type { Command } from '../runtime/context.js'
+import { defineCommand } from './define.js'
 import { openPipeline, requireStage } from '../pipeline/context.js'
-import { createPromotion, findFreight, isControlFlow } from '../pipeline/promotions.js'
-import { availableFreight, freightAvailability, freightRequests } from '../pipeline/availability.js'
-import { autoPromotionCandidate, reconcilePipeline } from '../pipeline/reconcile.js'
+import { isControlFlow } from '../config/graph.js'
+import { createPromotion } from '../pipeline/promotions.js'
+import { freightAvailability } from '../pipeline/availability.js'
+import { resolveFreightRef } from '../pipeline/freight-ref.js'
+import { autoPromotionCandidate } from '../pipeline/reconcile.js'
+import { runRequestedPromotion } from '../pipeline/promote-one.js'
 import { autoPromotionEnabled } from '../pipeline/policies.js'
 import { activityOutputs } from '../pipeline/report.js'
 import { renderSummary } from '../report/summary.js'
+import { pullRequestOutputs } from './pull-request-outputs.js'
 import { UsageError, WaybillError } from '../util/errors.js'
-import type { Freight } from '../freight/types.js'
-import type { Promotion } from '../state/types.js'
+import { isUnsuccessfulPhase, type Promotion, type State } from '../state/types.js'
+import { cloneJson } from '../state/draft.js'
+import { dryRunPromotion } from './dry-run.js'
+import { dryRunOutcome } from './dry-run-report.js'
 
-export const promoteCommand: Command = {
+export const promoteCommand = defineCommand({
   name: 'promote',
-  description: 'Promote freight (ID, alias or "latest") to a stage, then run it and what follows',
+  description:
+    'Promote freight (ID, alias or "latest") to a stage and run that promotion and its verification (nothing else)',
+  dryRun: true,
   flags: {
     stage: { type: 'string', description: 'Stage to promote to (required)' },
     freight: {
@@ -23,50 +31,38 @@ export const promoteCommand: Command = {
       type: 'string',
       description: 'With "latest" on a multi-warehouse stage: which origin'
     },
+    'override-windows': {
+      type: 'boolean',
+      description:
+        'Start it even while promotion windows freeze the stage (recorded in the audit trail)'
+    },
     'no-run': {
       type: 'boolean',
-      description: 'Only queue the promotion; a later reconcile runs it'
+      description:
+        'Only queue the promotion; a later promote of this stage runs it (or reconcile, when the stage auto-promotes)'
     }
   },
   async run(ctx, args) {
-    const stageName = args.stage as string
     const pipeline = await openPipeline(ctx)
-    const stage = requireStage(pipeline.model, stageName)
+    const stage = requireStage(pipeline.model, args.stage)
+    const stageName = stage.metadata.name
+    // This run was asked to promote this stage: its promotions may run even if it does not auto-promote.
+    pipeline.promoteStages = new Set([stageName])
     if (isControlFlow(pipeline.model, stageName)) {
       throw new UsageError(
         `stage '${stageName}' has no promotion steps (a control-flow stage): freight becomes current there when it is available`,
         `approve freight for it instead: waybill approve --stage ${stageName} --freight <freight>`
       )
     }
-    const ref = (args.freight as string | undefined) ?? 'latest'
+    const ref = args.freight ?? 'latest'
     let created: Promotion | undefined
-    await pipeline.store.update((draft) => {
+    const queue = (draft: State) => {
       const now = ctx.now()
-      let freight: Freight | undefined
-      if (ref === 'latest') {
-        const reqs = freightRequests(stage).filter(
-          (r) => !args.warehouse || r.origin.name === args.warehouse
-        )
-        if (reqs.length !== 1)
-          throw new UsageError(
-            `stage '${stageName}' takes freight from ${freightRequests(stage)
-              .map((r) => r.origin.name)
-              .join(', ')}: pass --warehouse with --freight latest`
-          )
-        freight = availableFreight(draft, stageName, stage, reqs[0].origin, now)[0]
-        if (!freight)
-          throw new WaybillError(
-            `no freight from ${reqs[0].origin.name} is available to ${stageName} yet`,
-            'run discovery, or promote and verify it upstream first'
-          )
-      } else {
-        freight = findFreight(draft, ref)
-        if (!freight)
-          throw new WaybillError(
-            `freight '${ref}' does not exist`,
-            'use an ID, an alias or "latest" (see waybill status)'
-          )
-      }
+      const freight = resolveFreightRef(draft, stageName, stage, ref, {
+        warehouse: args.warehouse,
+        now,
+        latest: 'available'
+      })
       const availability = freightAvailability(stageName, stage, freight, now)
       if (!availability.available) {
         throw new WaybillError(
@@ -84,29 +80,55 @@ export const promoteCommand: Command = {
         runURL: ctx.runURL,
         auto: false,
         hold: Boolean(candidate && candidate.name !== freight.name),
-        now
+        now,
+        overrideWindows: args['override-windows']
       })
       return `promote: ${freight.alias} → ${stageName} by ${ctx.actor ?? 'unknown'}`
-    })
+    }
+    if (ctx.dryRun) {
+      // The promotion is made on a copy of the state and never recorded.
+      const draft = cloneJson(await pipeline.store.read())
+      queue(draft)
+      return dryRunOutcome(ctx, await dryRunPromotion(pipeline, created!, draft))
+    }
+    await pipeline.store.update(queue)
     const promotion = created!
     ctx.logger.info(`queued ${promotion.name}`)
     if (args['no-run']) {
       if (ctx.json) ctx.print(JSON.stringify({ promotion: promotion.name, phase: promotion.phase }))
       return { exitCode: 0, outputs: { promotion: promotion.name, phase: promotion.phase } }
     }
-    const activity = await reconcilePipeline(pipeline)
+    // Only what was asked: other stages' due auto-promotions wait for the next reconcile.
+    const activity = await runRequestedPromotion(pipeline, promotion)
     const state = await pipeline.store.read()
-    const final = state.promotions[promotion.name] ?? promotion
+    // A record that vanished is never a success: the steps may have run with nothing to show it.
+    const final = state.promotions[promotion.name] ??
+      activity.finished.find((p) => p.name === promotion.name && p.phase === 'Errored') ?? {
+        ...promotion,
+        phase: 'Errored' as const,
+        message: `its record vanished from the state branch ${ctx.stateBranch}; its outcome is unknown`
+      }
     if (ctx.json)
       ctx.print(
         JSON.stringify({ promotion: final.name, phase: final.phase, message: final.message })
       )
     else ctx.print(`${final.name}: ${final.phase}${final.message ? ` — ${final.message}` : ''}`)
-    const failed = ['Failed', 'Errored', 'Aborted'].includes(final.phase)
+    const failed = isUnsuccessfulPhase(final.phase)
     return {
       exitCode: failed ? 1 : 0,
-      outputs: { ...activityOutputs(activity, state), promotion: final.name, phase: final.phase },
-      summary: renderSummary({ model: pipeline.model, state, activity, runURL: ctx.runURL })
+      outputs: {
+        ...activityOutputs(activity, state),
+        ...pullRequestOutputs([final], state),
+        promotion: final.name,
+        phase: final.phase
+      },
+      summary: renderSummary({
+        model: pipeline.model,
+        state,
+        activity,
+        runURL: ctx.runURL,
+        now: ctx.now()
+      })
     }
   }
-}
+})

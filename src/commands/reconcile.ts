@@ -1,15 +1,16 @@
-import type { Command } from '../runtime/context.js'
+import { defineCommand } from './define.js'
 import { openPipeline, requireStage } from '../pipeline/context.js'
 import { eventFromArgs, list } from './args.js'
 import { freightSummary } from './discover.js'
 import { reconcilePipeline } from '../pipeline/reconcile.js'
 import { activityOutputs } from '../pipeline/report.js'
 import { renderSummary } from '../report/summary.js'
+import { pullRequestOutputs } from './pull-request-outputs.js'
 import { publishStatusPage } from '../report/publish.js'
 import { reservedBranches, runDiscovery, type DiscoveryRun } from '../discovery/index.js'
 import { gcMutation } from '../state/gc.js'
 
-export const reconcileCommand: Command = {
+export const reconcileCommand = defineCommand({
   name: 'reconcile',
   description:
     'Discover due warehouses, resume waiting promotions, verify, auto-promote, until nothing changes',
@@ -40,8 +41,7 @@ export const reconcileCommand: Command = {
     for (const s of stages) requireStage(pipeline.model, s)
     const event = eventFromArgs(args)
     let discovery: DiscoveryRun | undefined
-    const skipDiscovery =
-      Boolean(args['no-discover']) || stages.length > 0 || event?.name === 'pull_request'
+    const skipDiscovery = args['no-discover'] || stages.length > 0 || event?.name === 'pull_request'
     if (!skipDiscovery) {
       discovery = await ctx.logger.group('Discovery', () =>
         runDiscovery(
@@ -53,7 +53,7 @@ export const reconcileCommand: Command = {
             now: ctx.now,
             reservedBranches: reservedBranches(pipeline.model, ctx.stateBranch)
           },
-          { force: Boolean(args['force-discover']), event }
+          { force: args['force-discover'], event }
         )
       )
     }
@@ -62,12 +62,22 @@ export const reconcileCommand: Command = {
     })
     for (const e of discovery?.errors ?? [])
       activity.errors.push(`discovery of ${e.warehouse}: ${e.message}`)
-    await pipeline.store.update((draft) => gcMutation(draft))
+    await pipeline.store.update((draft) =>
+      gcMutation(draft, {
+        liveWarehouses: new Set(pipeline.model.warehouses.keys()),
+        liveStages: new Set(pipeline.model.stages.keys())
+      })
+    )
     if (args['publish-page']) await publishStatusPage(ctx, pipeline.model, pipeline.store)
     // What this run last read or wrote (its own writes included): no second fetch.
     const state = await pipeline.store.read({ cached: true })
     const freight = (discovery?.newFreight ?? []).map(freightSummary)
     const outputs = { ...activityOutputs(activity, state), freight: JSON.stringify(freight) }
+    // Waiting promotions first: the pull request a reviewer should look at.
+    const prOutputs = pullRequestOutputs(
+      [...activity.waiting, ...activity.finished, ...activity.created],
+      state
+    )
     if (ctx.json)
       ctx.print(
         JSON.stringify({
@@ -95,14 +105,15 @@ export const reconcileCommand: Command = {
       activity.finished.some((p) => p.phase === 'Failed' || p.phase === 'Errored')
     return {
       exitCode: failed ? 1 : 0,
-      outputs,
+      outputs: { ...outputs, ...prOutputs },
       summary: renderSummary({
         model: pipeline.model,
         state,
         activity,
         newFreight: discovery?.newFreight ?? [],
-        runURL: ctx.runURL
+        runURL: ctx.runURL,
+        now: ctx.now()
       })
     }
   }
-}
+})

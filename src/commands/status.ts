@@ -1,15 +1,20 @@
 import fs from 'node:fs'
-import type { Command, CommandContext } from '../runtime/context.js'
+import type { CommandContext } from '../runtime/context.js'
+import { defineCommand } from './define.js'
 import { formatTable, renderStatusTable } from '../report/table.js'
 import { artifactLines } from '../report/view.js'
 import { renderStatusPage } from '../report/status-page.js'
 import { projectName } from '../pipeline/context.js'
 import { publishStatusPage } from '../report/publish.js'
+import { renderStatusSummary } from '../report/summary.js'
 import { loadProject, annotateProblems } from '../config/load.js'
 import { stageOrder } from '../config/graph.js'
 import { openStateStore } from '../state/open.js'
 import { evaluateHealthChecks } from '../promotion/health.js'
+import { detectDrift, type DriftFinding } from '../pipeline/drift.js'
+import { driftText } from '../report/drift.js'
 import { shortId } from '../freight/id.js'
+import { frozenStages, frozenText } from '../pipeline/gates.js'
 import type { Freight } from '../freight/types.js'
 import type { PromotionPhase, State } from '../state/types.js'
 
@@ -30,6 +35,10 @@ export interface StatusJson {
     health: string | null
     /** Every current freight is verified in the stage. */
     verified: boolean
+    /** Changes made outside Waybill: the stage branch or Argo CD app is not what it recorded. */
+    drift: Array<Omit<DriftFinding, 'stage'>>
+    /** Present while promotion windows freeze the stage: "frozen until <time> (<reason>)". */
+    frozen?: string
   }>
   warehouses: Array<{
     name: string
@@ -62,7 +71,9 @@ function latestFreight(state: State, warehouse: string): Freight | undefined {
 export function buildStatus(
   stages: Array<{ name: string; origins: string[] }>,
   warehouses: string[],
-  state: State
+  state: State,
+  drift: DriftFinding[] = [],
+  frozen: ReadonlyMap<string, string> = new Map()
 ): StatusJson {
   return {
     stages: stages.map(({ name, origins }) => {
@@ -82,7 +93,7 @@ export function buildStatus(
       const present = freight.filter((f) => f.id)
       const verified =
         present.length > 0 &&
-        present.every((f) => Boolean(state.freight[f.id!]?.status.verifiedIn[name]))
+        present.every((f) => Boolean(state.freight[f.id]?.status.verifiedIn[name]))
       const last = s?.lastPromotion
       return {
         name,
@@ -97,7 +108,9 @@ export function buildStatus(
           : null,
         currentPromotion: s?.currentPromotion ?? null,
         health: s?.health?.status ?? null,
-        verified
+        verified,
+        drift: drift.filter((d) => d.stage === name).map(({ stage: _stage, ...rest }) => rest),
+        ...(frozen.has(name) ? { frozen: frozen.get(name) } : {})
       }
     }),
     warehouses: warehouses.map((name) => {
@@ -122,7 +135,15 @@ export function buildStatus(
 
 /** The human rendering of `waybill status`: stages, then warehouses. */
 export function formatStatus(status: StatusJson, state: State): string {
-  return [formatStages(status), formatWarehouses(status, state)].join('\n\n')
+  const drift = driftText(driftOf(status))
+  return [formatStages(status), ...(drift ? [drift] : []), formatWarehouses(status, state)].join(
+    '\n\n'
+  )
+}
+
+/** The drift findings of a status document, stage by stage. */
+function driftOf(status: StatusJson): DriftFinding[] {
+  return status.stages.flatMap((s) => s.drift.map((d) => ({ stage: s.name, ...d })))
 }
 
 function formatStages(status: StatusJson): string {
@@ -142,7 +163,14 @@ function formatStages(status: StatusJson): string {
         : s.currentPromotion
           ? 'queued'
           : '-'
-      rows.push(['', s.name, freight, last, s.health ?? '-', s.verified ? 'yes' : 'no'])
+      rows.push([
+        '',
+        s.name,
+        freight,
+        s.frozen ? `${last}, ${s.frozen}` : last,
+        s.health ?? '-',
+        s.verified ? 'yes' : 'no'
+      ])
     }
     lines.push(formatTable(rows))
   }
@@ -193,7 +221,22 @@ async function status(ctx: CommandContext) {
     origins: [...new Set(model.stages.get(name)!.spec.requestedFreight.map((r) => r.origin.name))]
   }))
   const warehouses = [...model.warehouses.keys()].sort()
-  return { status: buildStatus(stages, warehouses, state), state, model, store }
+  // Live, like health: one ls-remote per repository the stages' last promotions wrote to.
+  const drift = await detectDrift(state, {
+    services: ctx.services,
+    logger: ctx.logger,
+    stages: stages.map((s) => s.name)
+  })
+  const frozen = new Map(
+    [...frozenStages(model, ctx.now())].map(([name, s]) => [name, frozenText(s)])
+  )
+  return {
+    status: buildStatus(stages, warehouses, state, drift, frozen),
+    state,
+    model,
+    store,
+    drift
+  }
 }
 
 /**
@@ -201,9 +244,10 @@ async function status(ctx: CommandContext) {
  * (DAG) order with their current freight, last promotion, health and verification; warehouses with
  * their latest freight and last discovery.
  */
-export const statusCommand: Command = {
+export const statusCommand = defineCommand({
   name: 'status',
   description: 'Show stages (current freight, last promotion, health) and warehouses',
+  dryRun: true,
   flags: {
     html: {
       type: 'string',
@@ -215,12 +259,16 @@ export const statusCommand: Command = {
     }
   },
   async run(ctx, args) {
-    const { status: s, state, model, store } = await status(ctx)
+    const { status: s, state, model, store, drift } = await status(ctx)
     if (ctx.json) ctx.print(JSON.stringify(s, null, 2))
     // A terminal gets the coloured stage table; pipes and files the plain one.
     else if (process.stdout.isTTY)
       ctx.print(
-        `${renderStatusTable(model, state, { color: true })}\n\n${formatWarehouses(s, state)}`
+        [
+          renderStatusTable(model, state, { color: true, now: ctx.now() }),
+          ...(drift.length ? [driftText(drift)] : []),
+          formatWarehouses(s, state)
+        ].join('\n\n')
       )
     else ctx.print(formatStatus(s, state))
     const outputs: Record<string, string> = { status: JSON.stringify(s) }
@@ -229,13 +277,19 @@ export const statusCommand: Command = {
         model,
         state,
         project: projectName(ctx),
-        generatedAt: ctx.now()
+        generatedAt: ctx.now(),
+        drift
       })
       fs.writeFileSync(args.html, html)
       ctx.logger.info(`wrote ${args.html}`)
     }
     // Reuses the state this command fetched: no second fetch.
-    if (args.publish) await publishStatusPage(ctx, model, store)
-    return { exitCode: 0, outputs }
+    if (args.publish && ctx.dryRun) ctx.logger.info('dry run: the pipeline page is not published')
+    else if (args.publish) await publishStatusPage(ctx, model, store, { drift })
+    return {
+      exitCode: 0,
+      outputs,
+      summary: renderStatusSummary({ model, state, runURL: ctx.runURL, drift, now: ctx.now() })
+    }
   }
-}
+})

@@ -1,18 +1,24 @@
-import type { Command } from '../runtime/context.js'
+import { defineCommand } from './define.js'
 import { loadProject, annotateProblems } from '../config/load.js'
 import { problemText, type Problem } from '../config/problems.js'
+import { escapeMarkdown } from '../report/escape.js'
 
 function count(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`
 }
 
 function summaryMarkdown(configDir: string, problems: Problem[], valid: boolean): string {
-  const lines = [`### Waybill configuration (${configDir}): ${valid ? 'valid' : 'invalid'}`, '']
+  const lines = [
+    `### Waybill configuration (${escapeMarkdown(configDir)}): ${valid ? 'valid' : 'invalid'}`,
+    ''
+  ]
   if (problems.length === 0) return lines.join('\n')
   lines.push('| severity | where | problem |', '| --- | --- | --- |')
   for (const p of problems) {
     const where = `${p.file}${p.line ? `:${p.line}` : ''}`
-    lines.push(`| ${p.severity} | \`${where}\` | ${problemText(p).replace(/\|/g, '\\|')} |`)
+    lines.push(
+      `| ${p.severity} | <code>${escapeMarkdown(where)}</code> | ${escapeMarkdown(problemText(p))} |`
+    )
   }
   return lines.join('\n')
 }
@@ -31,9 +37,10 @@ function stableProblem(p: Problem): Problem {
  * stderr in the CLI) and prints a one-line verdict; `--json` prints `{valid, problems}`.
  * Exit 1 when there are errors; warnings and notices do not fail.
  */
-export const validateCommand: Command = {
+export const validateCommand = defineCommand({
   name: 'validate',
   description: 'Check the Kargo resources in the config folder (exit 1 on errors)',
+  dryRun: true,
   flags: {},
   async run(ctx) {
     const { model, problems } = await loadProject(ctx.repoDir, ctx.configDir)
@@ -61,4 +68,4 @@ export const validateCommand: Command = {
       summary: summaryMarkdown(model.configDir, problems, valid)
     }
   }
-}
+})

@@ -1,5 +1,5 @@
 /** The stage graph: order, upstream/downstream, and the checks that keep it sound. */
-import type { ProjectModel } from './load.js'
+import type { ProjectModel } from './model.js'
 import type { Problem } from './problems.js'
 import type { Stage, Warehouse } from './schema.js'
 
@@ -17,6 +17,11 @@ export function downstreamStages(model: ProjectModel, name: string): string[] {
     .filter(([, s]) => upstreamStages(s).includes(name))
     .map(([n]) => n)
     .sort()
+}
+
+/** A stage without promotion steps: it only passes freight on (Kargo's control-flow stage). */
+export function isControlFlow(model: ProjectModel, stage: string): boolean {
+  return !model.stages.get(stage)?.spec.promotionTemplate?.spec?.steps?.length
 }
 
 /**

@@ -4,10 +4,24 @@
  * fields are errors. Fields that only make sense in Kubernetes (metadata.namespace, status,
  * spec.shard…) are accepted here; the loader reports them as ignored (see IGNORED_FIELDS).
  */
+import { displayText } from '../util/text.js'
 import { z } from 'zod'
+import { regexError } from '../util/regex.js'
+import { urlCredentialsProblem, withoutUrlCredentials } from '../freight/urls.js'
 import { unknownStepMessage } from '../steps/names.js'
+import {
+  DEPRECATED_GIT_FIELDS,
+  DEPRECATED_IMAGE_FIELDS,
+  applyDeprecated,
+  checkDeprecatedConflicts,
+  deprecatedShape
+} from './deprecated-fields.js'
+import { WindowSpecError, compileWindow } from './windows.js'
+import { MessageChannelSpecSchema } from '../steps/messaging/channel.js'
 
 export const API_VERSION = 'kargo.akuity.io/v1alpha1'
+/** Kargo Enterprise's API group: MessageChannel and ClusterMessageChannel live there. */
+export const ENTERPRISE_API_VERSION = 'ee.kargo.akuity.io/v1alpha1'
 
 /** Kargo's duration pattern (Warehouse interval, requiredSoakTime). */
 export const DURATION_PATTERN = /^([0-9]+(\.[0-9]+)?(s|m|h))+$/
@@ -31,7 +45,7 @@ const duration = (what: string) =>
       error: (iss) =>
         iss.input === undefined
           ? 'is required'
-          : `must be a duration like 90s, 5m or 1h30m, not ${typeof iss.input} ${String(iss.input)}`
+          : `must be a duration like 90s, 5m or 1h30m, not ${typeof iss.input} ${displayText(iss.input)}`
     })
     .regex(DURATION_PATTERN, {
       error: (iss) =>
@@ -64,10 +78,6 @@ const labelName = z
   })
 
 const stringMap = z.record(z.string(), z.string())
-
-/** A deprecated field that is an error when set, with the message Kargo users know. */
-const removed = (message: string) =>
-  z.never({ error: message }).optional().meta({ deprecated: true, description: message })
 
 const ignoredField = (description = IGNORED) => z.unknown().optional().meta({ description })
 
@@ -124,15 +134,30 @@ const regexList = z
   .array(z.string())
   .superRefine((list, ctx) => {
     list.forEach((re, i) => {
-      try {
-        new RegExp(re)
-      } catch (err) {
+      const error = regexError(re)
+      if (error)
         ctx.addIssue({
           code: 'custom',
           path: [i],
-          message: `invalid regular expression '${re}': ${(err as Error).message}`
+          message: `invalid regular expression '${re}': ${error} (Go/RE2 syntax, as Kargo)`
         })
-      }
+    })
+  })
+  .optional()
+
+/** includePaths/excludePaths: a `regex:`/`regexp:` selector must be a valid RE2 pattern. */
+const pathSelectorList = z
+  .array(z.string())
+  .superRefine((list, ctx) => {
+    list.forEach((selector, i) => {
+      const m = /^regexp?:/.exec(selector)
+      const error = m ? regexError(selector.slice(m[0].length)) : undefined
+      if (error)
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `invalid regular expression in '${selector}': ${error} (Go/RE2 syntax, as Kargo)`
+        })
     })
   })
   .optional()
@@ -146,7 +171,10 @@ export const ImageSubscriptionSchema = z
       .min(1)
       .regex(IMAGE_REPO, {
         error: (iss) =>
-          `must be an image repository without tag or digest, e.g. ghcr.io/org/app (got '${String(iss.input)}')`
+          `must be an image repository without tag or digest, e.g. ghcr.io/org/app (got '${withoutUrlCredentials(String(iss.input))}')`
+      })
+      .refine((u) => !urlCredentialsProblem(u), {
+        error: (iss) => urlCredentialsProblem(String(iss.input))
       }),
     imageSelectionStrategy: z
       .enum(['Digest', 'Lexical', 'NewestBuild', 'SemVer'])
@@ -162,16 +190,10 @@ export const ImageSubscriptionSchema = z
     insecureSkipTLSVerify: z.boolean().optional(),
     discoveryLimit,
     cacheByTag: z.boolean().default(false),
-    allowTags: removed(
-      'allowTags is deprecated and no longer supported since Kargo v1.11: use allowTagsRegexes'
-    ),
-    ignoreTags: removed(
-      'ignoreTags is deprecated and no longer supported since Kargo v1.11: use ignoreTagsRegexes'
-    ),
-    semverConstraint: removed(
-      'semverConstraint was removed from image subscriptions in Kargo v1.9: use constraint'
-    )
+    ...deprecatedShape(DEPRECATED_IMAGE_FIELDS)
   })
+  .superRefine(checkDeprecatedConflicts(DEPRECATED_IMAGE_FIELDS))
+  .transform(applyDeprecated(DEPRECATED_IMAGE_FIELDS))
   .superRefine((s, ctx) => {
     if (s.imageSelectionStrategy === 'Digest' && !s.constraint) {
       ctx.addIssue({
@@ -183,43 +205,44 @@ export const ImageSubscriptionSchema = z
     }
   })
 
-export const GitSubscriptionSchema = z.strictObject({
-  repoURL: z
-    .string()
-    .min(1)
-    .regex(GIT_REPO, {
-      error: (iss) =>
-        `must be a Git URL such as https://github.com/org/repo.git (got '${String(iss.input)}')`
-    }),
-  commitSelectionStrategy: z
-    .enum(['NewestFromBranch', 'SemVer', 'Lexical', 'NewestTag'])
-    .default('NewestFromBranch'),
-  branch: z
-    .string()
-    .min(1)
-    .max(255)
-    .regex(GIT_BRANCH, { error: (iss) => `is not a valid branch name: '${String(iss.input)}'` })
-    .optional(),
-  strictSemvers: z.boolean().default(true),
-  semverConstraint: z.string().optional(),
-  allowTagsRegexes: regexList,
-  ignoreTagsRegexes: regexList,
-  expressionFilter: z.string().optional(),
-  insecureSkipTLSVerify: z.boolean().optional(),
-  blobless: z.boolean().optional(),
-  includePaths: z.array(z.string()).optional(),
-  excludePaths: z.array(z.string()).optional(),
-  discoveryLimit,
-  since: z.iso
-    .datetime({ offset: true, error: 'must be an RFC 3339 date-time, e.g. 2025-01-31T00:00:00Z' })
-    .optional(),
-  allowTags: removed(
-    'allowTags is deprecated and no longer supported since Kargo v1.11: use allowTagsRegexes'
-  ),
-  ignoreTags: removed(
-    'ignoreTags is deprecated and no longer supported since Kargo v1.11: use ignoreTagsRegexes'
-  )
-})
+export const GitSubscriptionSchema = z
+  .strictObject({
+    repoURL: z
+      .string()
+      .min(1)
+      .regex(GIT_REPO, {
+        error: (iss) =>
+          `must be a Git URL such as https://github.com/org/repo.git (got '${withoutUrlCredentials(String(iss.input))}')`
+      })
+      .refine((u) => !urlCredentialsProblem(u), {
+        error: (iss) => urlCredentialsProblem(String(iss.input))
+      }),
+    commitSelectionStrategy: z
+      .enum(['NewestFromBranch', 'SemVer', 'Lexical', 'NewestTag'])
+      .default('NewestFromBranch'),
+    branch: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(GIT_BRANCH, { error: (iss) => `is not a valid branch name: '${String(iss.input)}'` })
+      .optional(),
+    strictSemvers: z.boolean().default(true),
+    semverConstraint: z.string().optional(),
+    allowTagsRegexes: regexList,
+    ignoreTagsRegexes: regexList,
+    expressionFilter: z.string().optional(),
+    insecureSkipTLSVerify: z.boolean().optional(),
+    blobless: z.boolean().optional(),
+    includePaths: pathSelectorList,
+    excludePaths: pathSelectorList,
+    discoveryLimit,
+    since: z.iso
+      .datetime({ offset: true, error: 'must be an RFC 3339 date-time, e.g. 2025-01-31T00:00:00Z' })
+      .optional(),
+    ...deprecatedShape(DEPRECATED_GIT_FIELDS)
+  })
+  .superRefine(checkDeprecatedConflicts(DEPRECATED_GIT_FIELDS))
+  .transform(applyDeprecated(DEPRECATED_GIT_FIELDS))
 
 export const ChartSubscriptionSchema = z
   .strictObject({
@@ -228,7 +251,10 @@ export const ChartSubscriptionSchema = z
       .min(1)
       .regex(CHART_REPO, {
         error: (iss) =>
-          `must be an http(s):// chart repository or an oci:// chart (got '${String(iss.input)}')`
+          `must be an http(s):// chart repository or an oci:// chart (got '${withoutUrlCredentials(String(iss.input))}')`
+      })
+      .refine((u) => !urlCredentialsProblem(u), {
+        error: (iss) => urlCredentialsProblem(String(iss.input))
       }),
     name: z.string().optional(),
     semverConstraint: z.string().optional(),
@@ -463,15 +489,13 @@ function checkNamePattern(name: string | undefined, ctx: z.RefinementCtx): void 
   if (!name) return
   const m = /^(regex|regexp):(.*)$/.exec(name)
   if (!m) return
-  try {
-    new RegExp(m[2])
-  } catch (err) {
+  const error = regexError(m[2])
+  if (error)
     ctx.addIssue({
       code: 'custom',
       path: ['name'],
-      message: `invalid regular expression: ${(err as Error).message}`
+      message: `invalid regular expression: ${error} (Go/RE2 syntax, as Kargo)`
     })
-  }
 }
 
 export const StageSelectorSchema = z
@@ -502,7 +526,10 @@ export const PromotionPolicySchema = z
           .optional()
       })
       .optional()
-      .meta({ description: 'Kargo Enterprise only: ignored by Waybill' })
+      .meta({
+        description:
+          'Promote the last verified freight again when a promotion or verification fails'
+      })
   })
   .superRefine((p, ctx) => {
     if ((p.stage === undefined) === (p.stageSelector === undefined)) {
@@ -514,6 +541,59 @@ export const PromotionPolicySchema = z
       })
     }
   })
+
+/**
+ * A promotion window (Kargo's PromotionWindow): compiled here so that a bad iCal time or RRULE
+ * is an error on its field; the pipeline evaluates the schedule.
+ */
+export const PromotionWindowSchema = z
+  .strictObject({
+    name: resourceName,
+    kind: z.enum(['Allow', 'Deny']),
+    rrule: z
+      .string()
+      .optional()
+      .meta({ description: 'RFC 5545 recurrence rule, e.g. FREQ=WEEKLY;BYDAY=SA,SU' }),
+    dtstart: z.string().optional().meta({
+      description: 'iCal date-time, e.g. 20260101T090000Z or TZID=Europe/Paris:20260101T090000'
+    }),
+    dtend: z.string().optional().meta({
+      description: "iCal date-time; with rrule, dtend - dtstart is each occurrence's length"
+    }),
+    stageSelector: StageSelectorSchema.optional(),
+    projectSelector: z
+      .never({
+        error:
+          'is only allowed on ClusterConfig windows: a ProjectConfig window applies to its own project'
+      })
+      .optional()
+  })
+  .superRefine((w, ctx) => {
+    try {
+      compileWindow(w)
+    } catch (err) {
+      if (!(err instanceof WindowSpecError)) throw err
+      ctx.addIssue({
+        code: 'custom',
+        path: [err.field.slice(err.field.lastIndexOf('.') + 1)],
+        message: err.message
+      })
+    }
+  })
+
+function uniqueWindowNames(windows: Array<{ name: string }>, ctx: z.RefinementCtx): void {
+  const first = new Map<string, number>()
+  windows.forEach((w, i) => {
+    const at = first.get(w.name)
+    if (at === undefined) first.set(w.name, i)
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'name'],
+        message: `duplicate window name '${w.name}' (also spec.promotionWindows[${at}])`
+      })
+  })
+}
 
 const linkSchema = z.strictObject({
   title: z.string().min(1),
@@ -528,10 +608,7 @@ export const ProjectConfigSpecSchema = z.strictObject({
     .array(z.record(z.string(), z.unknown()))
     .optional()
     .meta({ description: 'Accepted and ignored: Waybill is triggered by GitHub events' }),
-  promotionWindows: z
-    .array(z.record(z.string(), z.unknown()))
-    .optional()
-    .meta({ description: 'Kargo Enterprise only: ignored by Waybill' }),
+  promotionWindows: z.array(PromotionWindowSchema).superRefine(uniqueWindowNames).optional(),
   freightLinks: z
     .array(linkSchema)
     .optional()
@@ -545,10 +622,15 @@ export const ProjectSpecSchema = z.strictObject({
 
 // ─── Resources ─────────────────────────────────────────────────────────────────────────────
 
-function resource<K extends string, S extends z.ZodType>(kind: K, spec: S, description: string) {
+function resource<K extends string, S extends z.ZodType>(
+  kind: K,
+  spec: S,
+  description: string,
+  apiVersion: string = API_VERSION
+) {
   return z
     .strictObject({
-      apiVersion: z.literal(API_VERSION),
+      apiVersion: z.literal(apiVersion),
       kind: z.literal(kind),
       metadata: MetadataSchema,
       spec,
@@ -588,6 +670,19 @@ export const ProjectSchema = resource(
   'The project (legacy spec.promotionPolicies; prefer ProjectConfig)'
 )
 
+export const MessageChannelSchema = resource(
+  'MessageChannel',
+  MessageChannelSpecSchema,
+  'Where send-message delivers: Slack or SMTP, with credentials from the secrets input',
+  ENTERPRISE_API_VERSION
+)
+export const ClusterMessageChannelSchema = resource(
+  'ClusterMessageChannel',
+  MessageChannelSpecSchema,
+  'A MessageChannel shared by projects (cluster-scoped in Kargo)',
+  ENTERPRISE_API_VERSION
+)
+
 /** The schema of each kind Waybill loads. */
 export const RESOURCE_SCHEMAS = {
   Warehouse: WarehouseSchema,
@@ -595,11 +690,20 @@ export const RESOURCE_SCHEMAS = {
   PromotionTask: PromotionTaskSchema,
   ClusterPromotionTask: ClusterPromotionTaskSchema,
   ProjectConfig: ProjectConfigSchema,
-  Project: ProjectSchema
+  Project: ProjectSchema,
+  MessageChannel: MessageChannelSchema,
+  ClusterMessageChannel: ClusterMessageChannelSchema
 } as const
 
 export type ResourceKind = keyof typeof RESOURCE_SCHEMAS
 export const RESOURCE_KINDS = Object.keys(RESOURCE_SCHEMAS) as ResourceKind[]
+
+/** The apiVersion a kind is written with. */
+export function apiVersionOf(kind: ResourceKind): string {
+  return kind === 'MessageChannel' || kind === 'ClusterMessageChannel'
+    ? ENTERPRISE_API_VERSION
+    : API_VERSION
+}
 
 export type Warehouse = z.output<typeof WarehouseSchema>
 export type Stage = z.output<typeof StageSchema>
@@ -607,6 +711,7 @@ export type PromotionTask = z.output<typeof PromotionTaskSchema>
 export type ClusterPromotionTask = z.output<typeof ClusterPromotionTaskSchema>
 export type ProjectConfig = z.output<typeof ProjectConfigSchema>
 export type ProjectResource = z.output<typeof ProjectSchema>
+export type MessageChannel = z.output<typeof MessageChannelSchema>
 export type ImageSubscription = z.output<typeof ImageSubscriptionSchema>
 export type GitSubscription = z.output<typeof GitSubscriptionSchema>
 export type ChartSubscription = z.output<typeof ChartSubscriptionSchema>
@@ -615,6 +720,13 @@ export type PromotionStep = z.output<typeof PromotionStepSchema>
 export type RequestedFreight = z.output<typeof RequestedFreightSchema>
 export type PromotionPolicy = z.output<typeof PromotionPolicySchema>
 export type StageSelector = z.output<typeof StageSelectorSchema>
+export type PromotionWindow = z.output<typeof PromotionWindowSchema>
 export type Var = z.output<typeof VarSchema>
 export type Resource =
-  Warehouse | Stage | PromotionTask | ClusterPromotionTask | ProjectConfig | ProjectResource
+  | Warehouse
+  | Stage
+  | PromotionTask
+  | ClusterPromotionTask
+  | ProjectConfig
+  | ProjectResource
+  | MessageChannel

@@ -1,10 +1,20 @@
 import { parse as parseYaml } from 'yaml'
+import {
+  BodyTooLargeError,
+  discardBody,
+  httpFetch,
+  HttpNetworkError,
+  readText,
+  withRetry,
+  type Response
+} from '../http/index.js'
 import type { Services } from '../runtime/services.js'
 import type { DiscoveredCharts } from '../state/types.js'
 import { ConfigFieldError, WaybillError } from '../util/errors.js'
 import { registerSecret, type Logger } from '../util/logger.js'
 import { RegistryClient, RequestStats, type RegistryClientOptions } from '../oci/client.js'
 import { parseImageReference } from '../oci/reference.js'
+import { refuseUrlCredentials } from '../freight/urls.js'
 import { parseConstraint, sortSemverDesc } from './semver.js'
 
 /**
@@ -30,7 +40,12 @@ export interface DiscoverChartsOptions {
   subscriptionName?: string
   /** Transport tuning (timeouts, retries); tests shorten them. */
   client?: Partial<RegistryClientOptions>
+  /** Cap on a classic repository's index.yaml (default MAX_INDEX_BYTES). */
+  maxIndexBytes?: number
 }
+
+/** Large public repositories publish index files of tens of MiB; beyond this is not an index. */
+export const MAX_INDEX_BYTES = 128 * 1024 * 1024
 
 interface IndexFile {
   apiVersion?: string
@@ -41,6 +56,7 @@ export async function discoverCharts(
   sub: ChartSubscriptionLike,
   opts: DiscoverChartsOptions
 ): Promise<DiscoveredCharts> {
+  refuseUrlCredentials(sub.repoURL, 'chart.repoURL')
   const oci = sub.repoURL.startsWith('oci://')
   if (!oci && !/^https?:\/\//.test(sub.repoURL))
     throw new ConfigFieldError(
@@ -108,62 +124,70 @@ async function classicVersions(
     registerSecret(cred.token)
     headers.authorization = `Bearer ${cred.token}`
   }
-  const extras: Record<string, unknown> = {}
-  if (insecureSkipTLSVerify && url.protocol === 'https:') {
-    const { Agent } = await import('undici')
-    extras.dispatcher = new Agent({ connect: { rejectUnauthorized: false } })
-  }
-  const timeoutMs = opts.client?.timeoutMs ?? 60_000
-  const retries = opts.client?.retries ?? 3
-  let res: Response | undefined
-  for (let attempt = 0; ; attempt++) {
-    opts.stats?.add('other')
-    try {
-      res = await fetch(url, {
-        headers,
-        signal: AbortSignal.timeout(timeoutMs),
-        ...extras
-      } as RequestInit)
-    } catch (err) {
-      const e = err as { name?: string; cause?: { code?: string }; message?: string }
-      if (attempt < retries && e.cause?.code !== 'ECONNREFUSED' && e.name !== 'TimeoutError') {
-        await new Promise((r) => setTimeout(r, (opts.client?.retryBaseMs ?? 500) * 2 ** attempt))
-        continue
+  let res: Response
+  try {
+    res = await withRetry(
+      () => {
+        opts.stats?.add('other')
+        return httpFetch(
+          url,
+          { headers },
+          {
+            timeoutMs: opts.client?.timeoutMs ?? 60_000,
+            insecureSkipTLSVerify: insecureSkipTLSVerify && url.protocol === 'https:'
+          }
+        )
+      },
+      {
+        retries: opts.client?.retries ?? 3,
+        retryBaseMs: opts.client?.retryBaseMs,
+        maxRetryAfterMs: opts.client?.maxRetryAfterMs
       }
-      throw new WaybillError(
-        `cannot reach chart repository ${host} while reading ${url}: ${e.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000}s` : (e.cause?.code ?? e.message)}`,
-        'check chart.repoURL and the network'
-      )
-    }
-    if ((res.status === 429 || res.status >= 500) && attempt < retries) {
-      await res.arrayBuffer().catch(() => undefined)
-      const ra = res.headers.get('retry-after')
-      const wait = ra && /^\d+$/.test(ra) ? parseInt(ra, 10) * 1000 : 500 * 2 ** attempt
-      await new Promise((r) => setTimeout(r, Math.min(wait, 60_000)))
-      continue
-    }
-    break
+    )
+  } catch (err) {
+    if (!(err instanceof HttpNetworkError)) throw err
+    throw new WaybillError(
+      `cannot reach chart repository ${host} while reading ${url}: ${err.detail}`,
+      'check chart.repoURL and the network'
+    )
   }
-  if (res.status === 401 || res.status === 403)
+  if (res.status === 401 || res.status === 403) {
+    await discardBody(res)
     throw new WaybillError(
       `chart repository ${host} denied access to ${url} (HTTP ${res.status})`,
       cred
         ? `check registry-credentials for ${host}`
         : `add credentials for ${host} to registry-credentials (host=username:password)`
     )
-  if (res.status === 404)
+  }
+  if (res.status === 404) {
+    await discardBody(res)
     throw new WaybillError(
       `chart repository ${url} not found (HTTP 404)`,
       'check chart.repoURL: it must be the repository root that holds index.yaml'
     )
-  if (!res.ok)
+  }
+  if (!res.ok) {
+    await discardBody(res)
     throw new WaybillError(
       `chart repository ${host} answered HTTP ${res.status} for ${url}`,
       res.status === 429 || res.status >= 500 ? 'retry later' : undefined
     )
+  }
+  const maxBytes = opts.maxIndexBytes ?? MAX_INDEX_BYTES
+  let text: string
+  try {
+    text = await readText(res, maxBytes)
+  } catch (err) {
+    if (!(err instanceof BodyTooLargeError)) throw err
+    throw new WaybillError(
+      `chart repository ${host}: ${url} is larger than ${maxBytes} bytes, Waybill's cap on an index; reading stopped there`,
+      'check chart.repoURL, or use an oci:// chart repository, whose versions are listed page by page'
+    )
+  }
   let index: IndexFile
   try {
-    index = parseYaml(await res.text(), { maxAliasCount: 1000 }) as IndexFile
+    index = parseYaml(text, { maxAliasCount: 1000 }) as IndexFile
   } catch (err) {
     throw new WaybillError(`${url} is not valid YAML: ${(err as Error).message}`)
   }

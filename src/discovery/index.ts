@@ -8,7 +8,7 @@ import { errorMessage, UsageError } from '../util/errors.js'
 import type { Logger } from '../util/logger.js'
 import { emptyGitStats, GitCloneCache, type GitDiscoveryStats } from './git/index.js'
 import { discoverWarehouse, isDue, type Discoverers, type WarehouseDiscovery } from './warehouse.js'
-import { warehousesForEvent } from './webhooks.js'
+import { imagesFromEvent, warehousesForEvent } from './webhooks.js'
 
 export { discoverWarehouse, isDue, warehouseSpecHash } from './warehouse.js'
 export { warehousesForEvent } from './webhooks.js'
@@ -67,7 +67,7 @@ export interface RunDiscoveryContext {
   store: DiscoveryStateStore
   services: Services
   logger: Logger
-  now(): Date
+  now: () => Date
   /** Waybill's own branches (state branch, stage branches), never discovery sources. */
   reservedBranches?: readonly string[]
   /** A clone cache to share with other work in this run; default a fresh one, disposed after. */
@@ -79,9 +79,19 @@ export interface RunDiscoveryContext {
 export interface RunDiscoveryOptions {
   /** Only these warehouses (default: all, or those the event selects). */
   warehouses?: string[]
-  /** Discover even when the interval has not passed. */
+  /**
+   * Discover even when the interval has not passed: every explicit ask (the discover command, a
+   * chosen warehouse, an event naming what changed, a refresh nudge). Only the schedule waits.
+   */
   force?: boolean
   event?: DiscoveryEvent
+}
+
+/** A `repository_dispatch` that names no image: a request to look at every warehouse now. */
+export function isRefreshNudge(event: DiscoveryEvent | undefined): boolean {
+  return (
+    event?.name === 'repository_dispatch' && imagesFromEvent(event.name, event.payload).length === 0
+  )
 }
 
 export interface WarehouseOutcome {
@@ -130,7 +140,12 @@ export async function runDiscovery(
     reason = 'requested'
     force = true
   }
-  if (options.event && !['schedule', 'workflow_dispatch', ''].includes(options.event.name)) {
+  if (isRefreshNudge(options.event)) {
+    // The documented manual refresh (`event_type: waybill-discover`, no image): every
+    // warehouse, now.
+    reason = 'repository_dispatch without an image: refresh every warehouse now'
+    force = true
+  } else if (options.event && !['schedule', 'workflow_dispatch', ''].includes(options.event.name)) {
     const routed = warehousesForEvent(model, options.event.name, options.event.payload)
     reason = routed.reason
     names = names.filter((n) => routed.warehouses.includes(n))

@@ -1,12 +1,13 @@
 import picomatch from 'picomatch'
 import { ConfigFieldError } from '../util/errors.js'
+import { compileUserRegex } from '../util/regex.js'
 
 /**
  * Kargo's path selectors (pkg/pattern ParsePathPattern) for Git subscriptions' includePaths and
  * excludePaths, and for routing push events:
  * - no prefix: that exact path or anything beneath it (`charts/app` matches `charts/app/values.yaml`)
  * - `glob:<pattern>`: glob with `**`, `*` stops at `/`, dot files match
- * - `regex:<re>` / `regexp:<re>`: unanchored regular expression
+ * - `regex:<re>` / `regexp:<re>`: unanchored regular expression (Go/RE2 syntax, linear time)
  */
 export type PathMatcher = (path: string) => boolean
 
@@ -18,16 +19,7 @@ export function compilePathSelector(selector: string, field = 'paths'): PathMatc
   }
   const re = /^regexp?:/.exec(selector)
   if (re) {
-    const source = selector.slice(re[0].length)
-    let compiled: RegExp
-    try {
-      compiled = new RegExp(source)
-    } catch (err) {
-      throw new ConfigFieldError(
-        field,
-        `invalid regular expression in '${selector}': ${(err as Error).message}`
-      )
-    }
+    const compiled = compileUserRegex(selector.slice(re[0].length), field)
     return (p) => compiled.test(p)
   }
   const base = stripDotSlash(selector).replace(/\/+$/, '')

@@ -1,10 +1,11 @@
 import semver from 'semver'
 import { ConfigFieldError } from '../util/errors.js'
+import { compileUserRegex } from '../util/regex.js'
 
 /**
  * Tag filtering and ordering shared by image, Git-tag and chart discovery, with Kargo's
  * semantics: ignore regexes are checked first, then allow regexes (any match); both are
- * unanchored like Go's regexp.MatchString. SemVer parsing is strict (major.minor.patch) or
+ * unanchored like Go's regexp.MatchString and run on a linear-time engine (util/regex.ts). SemVer parsing is strict (major.minor.patch) or
  * loose (Masterminds' NewVersion: `1`, `1.2`), a leading `v` accepted in both. Constraints
  * follow Masterminds/semver v3 syntax (commas or spaces for AND, `||` for OR, `!=`, `^`, `~`,
  * `x` wildcards, hyphen ranges) and are evaluated with the `semver` package.
@@ -15,25 +16,6 @@ export interface TagFilterOptions {
   ignoreTagsRegexes?: readonly string[]
 }
 
-/** Compiles a Go RE2-style pattern; a leading `(?i)` (or other flags RE2 allows) becomes a JS flag. */
-export function compileRegex(pattern: string, field: string): RegExp {
-  let source = pattern
-  let flags = ''
-  const m = /^\(\?([imsU]+)\)/.exec(source)
-  if (m) {
-    source = source.slice(m[0].length)
-    for (const f of m[1]) if (f === 'i' || f === 'm' || f === 's') flags += f
-  }
-  try {
-    return new RegExp(source, flags)
-  } catch (err) {
-    throw new ConfigFieldError(
-      field,
-      `invalid regular expression '${pattern}': ${(err as Error).message}`
-    )
-  }
-}
-
 /** Keeps the tags that match no ignore regex and (when any are given) at least one allow regex. */
 export function filterTags(
   tags: readonly string[],
@@ -41,10 +23,10 @@ export function filterTags(
   fieldPrefix = ''
 ): string[] {
   const ignore = (opts.ignoreTagsRegexes ?? []).map((p, i) =>
-    compileRegex(p, `${fieldPrefix}ignoreTagsRegexes[${i}]`)
+    compileUserRegex(p, `${fieldPrefix}ignoreTagsRegexes[${i}]`)
   )
   const allow = (opts.allowTagsRegexes ?? []).map((p, i) =>
-    compileRegex(p, `${fieldPrefix}allowTagsRegexes[${i}]`)
+    compileUserRegex(p, `${fieldPrefix}allowTagsRegexes[${i}]`)
   )
   return tags.filter((t) => {
     if (ignore.some((r) => r.test(t))) return false

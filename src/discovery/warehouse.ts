@@ -4,7 +4,7 @@ import type { ChartSubscription, ImageSubscription, Warehouse } from '../config/
 import { bestArtifacts, buildFreight } from '../freight/create.js'
 import type { Freight } from '../freight/types.js'
 import { evaluateExpression, freightFunctions } from '../expressions/index.js'
-import { parseGoDuration } from '../expressions/values.js'
+import { parseDuration } from '../util/duration.js'
 import type { Services } from '../runtime/services.js'
 import type {
   DiscoveredArtifacts,
@@ -70,7 +70,7 @@ export function warehouseSpecHash(warehouse: Warehouse): string {
 export function isDue(warehouse: Warehouse, state: WarehouseState | undefined, now: Date): boolean {
   if (!state?.lastDiscoveredAt || !state.discovered) return true
   if (state.specHash !== warehouseSpecHash(warehouse)) return true
-  const interval = parseGoDuration(warehouse.spec.interval ?? '5m0s')
+  const interval = parseDuration(warehouse.spec.interval ?? '5m0s')
   return Date.parse(state.lastDiscoveredAt) + interval <= now.getTime()
 }
 

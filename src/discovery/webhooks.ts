@@ -2,6 +2,8 @@ import type { Warehouse } from '../config/schema.js'
 import { normalizeChartUrl, normalizeImageUrl, parseImageReference } from '../freight/urls.js'
 import { compilePathFilter } from './path-filter.js'
 import { PROMOTION_BRANCH_PREFIX } from './git/index.js'
+import { UsageError } from '../util/errors.js'
+import { hasControlCharacter } from '../util/text.js'
 
 /**
  * Which warehouses a GitHub event should discover: registry pushes (GHCR's `registry_package` /
@@ -84,6 +86,58 @@ function fromGithubPackage(payload: Json): PushedImage[] {
     if (img) out.push(img)
   }
   return out
+}
+
+const DISPATCH_VALUE_MAX = 512
+const DISPATCH_LIST_MAX = 100
+
+/**
+ * Shape-checks the client_payload fields imagesFromDispatch reads, like workflow_dispatch inputs:
+ * anyone with write access to the repository (or a relay's token) writes them. Strings must be
+ * strings, at most 512 characters, without control characters; lists at most 100 entries. Other
+ * fields (a Docker Hub description, Harbor's operator) are never read and are not checked.
+ */
+export function checkDispatchPayload(clientPayload: unknown): void {
+  if (clientPayload === undefined || clientPayload === null) return
+  const root = 'repository_dispatch client_payload'
+  const fail = (field: string, problem: string): never => {
+    throw new UsageError(
+      `${root}.${field} ${problem}`,
+      'send {image, tag?, digest?} or a registry webhook body'
+    )
+  }
+  const object = (v: unknown, field: string): Json | undefined => {
+    if (v === undefined || v === null) return undefined
+    if (typeof v !== 'object' || Array.isArray(v)) fail(field, 'must be an object')
+    return v as Json
+  }
+  const list = (v: unknown, field: string): unknown[] => {
+    if (v === undefined || v === null) return []
+    if (!Array.isArray(v)) fail(field, 'must be a list')
+    const a = v as unknown[]
+    if (a.length > DISPATCH_LIST_MAX) fail(field, `has more than ${DISPATCH_LIST_MAX} entries`)
+    return a
+  }
+  const text = (v: unknown, field: string): void => {
+    if (v === undefined || v === null) return
+    if (typeof v !== 'string') return fail(field, 'must be a string')
+    if (v.length > DISPATCH_VALUE_MAX)
+      fail(field, `is longer than ${DISPATCH_VALUE_MAX} characters`)
+    if (hasControlCharacter(v)) fail(field, 'contains control characters')
+  }
+  if (typeof clientPayload !== 'object' || Array.isArray(clientPayload))
+    throw new UsageError(`${root} must be an object`)
+  const p = clientPayload as Json
+  for (const name of ['image', 'tag', 'digest', 'docker_url']) text(p[name], name)
+  list(p.updated_tags, 'updated_tags').forEach((t, i) => text(t, `updated_tags[${i}]`))
+  text(object(p.repository, 'repository')?.repo_name, 'repository.repo_name')
+  text(object(p.push_data, 'push_data')?.tag, 'push_data.tag')
+  const resources = list(object(p.event_data, 'event_data')?.resources, 'event_data.resources')
+  resources.forEach((r, i) => {
+    const res = object(r, `event_data.resources[${i}]`)
+    for (const name of ['resource_url', 'tag', 'digest'])
+      text(res?.[name], `event_data.resources[${i}].${name}`)
+  })
 }
 
 /** repository_dispatch client_payload shapes forwarded by a relay. */

@@ -1,8 +1,15 @@
 import vm from 'node:vm'
 import type jsep from 'jsep'
 import { ExpressionError, parseExpression, type Node } from './parse.js'
-import { HostValue, toPlain, typeName } from './values.js'
-import { builtinFunctions } from './builtins.js'
+import { durationValue, HostValue, toPlain, typeName } from './values.js'
+import { builtinFunctions, compareValues, stringify } from './builtins.js'
+import {
+  MAX_ARRAY_LENGTH,
+  MAX_EVALUATION_MS,
+  MAX_EVALUATION_STEPS,
+  MAX_STRING_LENGTH
+} from './limits.js'
+import { scalarText } from '../util/text.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ExprFunction = (...args: any[]) => unknown
@@ -24,8 +31,7 @@ const BLOCKED = new Set([
   '__lookupSetter__'
 ])
 
-/** Longest string an operation may produce or a regular expression may scan. */
-export const MAX_STRING_LENGTH = 4 * 1024 * 1024
+export { MAX_STRING_LENGTH } from './limits.js'
 
 /**
  * Evaluates one expr-lang expression (without `${{ }}`) and returns plain JSON-able data.
@@ -49,9 +55,14 @@ export function evaluateRaw(expr: string, env: ExprEnv): unknown {
   }
 }
 
+/** Array.isArray without its `any[]`: expression values are unknown. */
+function isList(v: unknown): v is unknown[] {
+  return Array.isArray(v)
+}
+
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false
-  const proto = Object.getPrototypeOf(v)
+  const proto: unknown = Object.getPrototypeOf(v)
   // Object.prototype of this or another realm (structuredClone, vm contexts), or none.
   return proto === null || Object.getPrototypeOf(proto) === null
 }
@@ -60,7 +71,45 @@ function own(obj: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(obj, key)
 }
 
+/** expr-lang's predicate built-ins: their predicate argument is evaluated once per element. */
+const PREDICATE_FUNCTIONS = new Set([
+  'all',
+  'none',
+  'any',
+  'one',
+  'filter',
+  'map',
+  'count',
+  'sum',
+  'find',
+  'findIndex',
+  'findLast',
+  'findLastIndex',
+  'groupBy',
+  'sortBy',
+  'reduce'
+])
+
+const COMPARISONS = new Set(['<', '>', '<=', '>='])
+
+/** Returned inside a `?.` chain that met nil: the whole chain is nil. */
+const SHORT_CIRCUIT = Symbol('nil chain')
+
+interface Frame {
+  item: unknown
+  index: number
+  acc?: unknown
+}
+
 class Evaluator {
+  private steps = 0
+  private lastClockCheck = 0
+  private readonly started = Date.now()
+  /** `let` variables, innermost last. */
+  private readonly locals: Array<[string, unknown]> = []
+  /** Predicate elements (`#`), innermost last. */
+  private readonly frames: Frame[] = []
+
   constructor(
     private readonly env: ExprEnv,
     private readonly source: string
@@ -70,7 +119,28 @@ class Evaluator {
     throw new ExpressionError(message, this.source)
   }
 
+  /** Counts work; fails when one evaluation spends too much. */
+  private charge(units: number): void {
+    this.steps += units
+    if (this.steps > MAX_EVALUATION_STEPS) {
+      this.fail('expression does too much work (evaluation step limit reached)')
+    }
+    if (this.steps - this.lastClockCheck > 4096) {
+      this.lastClockCheck = this.steps
+      if (Date.now() - this.started > MAX_EVALUATION_MS) {
+        this.fail(`expression took too long (over ${MAX_EVALUATION_MS}ms)`)
+      }
+    }
+  }
+
   eval(node: Node): unknown {
+    const v = this.evalChain(node)
+    return v === SHORT_CIRCUIT ? null : v
+  }
+
+  /** Like eval, but a member/call chain cut short by `?.` returns SHORT_CIRCUIT. */
+  private evalChain(node: Node): unknown {
+    this.charge(1)
     switch (node.type) {
       case 'Literal':
         return (node as jsep.Literal).value
@@ -94,10 +164,35 @@ class Evaluator {
         }
         return test ? this.eval(n.consequent) : this.eval(n.alternate)
       }
-      case 'ArrayExpression':
-        return (node as jsep.ArrayExpression).elements.map((e) => (e ? this.eval(e) : null))
+      case 'ArrayExpression': {
+        const out = (node as jsep.ArrayExpression).elements.map((e) => (e ? this.eval(e) : null))
+        return out
+      }
       case 'ObjectExpression':
         return this.object(node)
+      case 'Pointer':
+        return this.pointer((node as unknown as { name: string }).name)
+      case 'Closure':
+        return this.fail(
+          'a { … } predicate can only be an argument of filter, map, all, any, … (for a map, write {key: value})'
+        )
+      case 'Let': {
+        const n = node as unknown as { name: string; value: Node; body: Node }
+        if (BLOCKED.has(n.name)) this.fail(`'${n.name}' cannot be a variable name`)
+        this.locals.push([n.name, this.eval(n.value)])
+        try {
+          return this.eval(n.body)
+        } finally {
+          this.locals.pop()
+        }
+      }
+      case 'Sequence': {
+        let v: unknown = null
+        for (const e of (node as unknown as { expressions: Node[] }).expressions) v = this.eval(e)
+        return v
+      }
+      case 'Slice':
+        return this.slice(node as unknown as { object: Node; from?: Node; to?: Node })
       default:
         return this.fail(`unsupported syntax (${node.type})`)
     }
@@ -105,10 +200,27 @@ class Evaluator {
 
   private identifier(name: string): unknown {
     if (BLOCKED.has(name)) this.fail(`'${name}' is not accessible`)
+    for (let i = this.locals.length - 1; i >= 0; i--) {
+      if (this.locals[i][0] === name) return this.locals[i][1]
+    }
     const vars = this.env.vars
     if (own(vars, name)) return checkValue(vars[name], name)
-    if (this.lookupFunction(name)) this.fail(`'${name}' is a function: call it as ${name}(…)`)
+    if (name === '$env') return envMap(vars)
+    if (this.lookupFunction(name) || PREDICATE_FUNCTIONS.has(name)) {
+      this.fail(`'${name}' is a function: call it as ${name}(…)`)
+    }
     return this.fail(`unknown name '${name}'`)
+  }
+
+  private pointer(name: string): unknown {
+    const frame = this.frames[this.frames.length - 1]
+    const shown = name ? `#${name}` : '#'
+    if (!frame)
+      this.fail(`${shown} (or .field) can only be used inside a predicate such as filter(list, #…)`)
+    if (name === '') return frame.item
+    if (name === 'index') return frame.index
+    if (name === 'acc' && 'acc' in frame) return frame.acc
+    return this.fail(`unknown predicate variable ${shown}`)
   }
 
   private lookupFunction(name: string): ExprFunction | undefined {
@@ -127,30 +239,49 @@ class Evaluator {
   }
 
   private member(n: jsep.MemberExpression): unknown {
-    const obj = this.eval(n.object)
-    if ((obj === null || obj === undefined) && n.optional) return null
+    const obj = this.evalChain(n.object)
+    if (obj === SHORT_CIRCUIT) return obj
+    if ((obj === null || obj === undefined) && n.optional) return SHORT_CIRCUIT
     const key = this.memberKey(n)
     return getMember(obj, key, describe(n.object), (m) => this.fail(m))
   }
 
-  private call(n: jsep.CallExpression): unknown {
+  private slice(n: { object: Node; from?: Node; to?: Node }): unknown {
+    const obj = this.eval(n.object)
+    if (!Array.isArray(obj) && typeof obj !== 'string') {
+      return this.fail(`cannot slice ${typeName(obj)}`)
+    }
+    const bound = (node: Node | undefined, dflt: number): number => {
+      if (!node) return dflt
+      const v = this.eval(node)
+      if (!Number.isInteger(v)) this.fail(`slice bounds must be integers, got ${typeName(v)}`)
+      const i = v as number
+      return Math.min(Math.max(i < 0 ? obj.length + i : i, 0), obj.length)
+    }
+    const from = bound(n.from, 0)
+    const to = bound(n.to, obj.length)
+    if (from > to) return this.fail(`invalid slice [${from}:${to}]`)
+    return obj.slice(from, to)
+  }
+
+  private call(n: jsep.CallExpression, piped: unknown[] = []): unknown {
     const callee = n.callee
     if (callee.type === 'Identifier') {
       const name = (callee as jsep.Identifier).name
+      const fns = this.env.functions
+      if (PREDICATE_FUNCTIONS.has(name) && !(fns && own(fns, name))) {
+        return this.predicateCall(name, n.arguments, piped)
+      }
       const fn = this.lookupFunction(name)
       if (!fn) return this.fail(`unknown function '${name}'`)
-      const args = n.arguments.map((a) => this.eval(a))
-      try {
-        return checkValue(fn(...args), `${name}()`)
-      } catch (err) {
-        if (err instanceof ExpressionError) throw err
-        return this.fail(`${name}(): ${(err as Error).message}`)
-      }
+      const args = [...piped, ...n.arguments.map((a) => this.eval(a))]
+      return this.invoke(name, () => fn(...args))
     }
-    if (callee.type === 'MemberExpression') {
+    if (callee.type === 'MemberExpression' && !piped.length) {
       const m = callee as jsep.MemberExpression
-      const obj = this.eval(m.object)
-      if ((obj === null || obj === undefined) && m.optional) return null
+      const obj = this.evalChain(m.object)
+      if (obj === SHORT_CIRCUIT) return obj
+      if ((obj === null || obj === undefined) && m.optional) return SHORT_CIRCUIT
       const key = this.memberKey(m)
       const name = String(key)
       const method = obj instanceof HostValue ? obj.method(name) : undefined
@@ -158,14 +289,143 @@ class Evaluator {
         return this.fail(`${describe(m.object)} (${typeName(obj)}) has no method '${name}'`)
       }
       const args = n.arguments.map((a) => this.eval(a))
-      try {
-        return checkValue(method(...args), `${name}()`)
-      } catch (err) {
-        if (err instanceof ExpressionError) throw err
-        return this.fail(`${describe(m.object)}.${name}(): ${(err as Error).message}`)
-      }
+      return this.invoke(`${describe(m.object)}.${name}`, () => method(...args))
     }
     return this.fail('only named functions and methods can be called')
+  }
+
+  private invoke(what: string, run: () => unknown): unknown {
+    let v: unknown
+    try {
+      v = run()
+    } catch (err) {
+      if (err instanceof ExpressionError) throw err
+      const msg = (err as Error).message ?? String(err)
+      return this.fail(msg.startsWith(`${what}:`) ? msg : `${what}(): ${msg}`)
+    }
+    if (Array.isArray(v)) this.charge(v.length)
+    else if (typeof v === 'string') this.charge(v.length >> 6)
+    return checkValue(v, `${what}()`)
+  }
+
+  /** filter/map/all/…: the predicate argument runs once per element with `#` bound to it. */
+  private predicateCall(name: string, argNodes: Node[], piped: unknown[]): unknown {
+    const nodes: Array<Node | undefined> = [...piped.map(() => undefined), ...argNodes]
+    const minArgs = name === 'count' || name === 'sum' ? 1 : 2
+    if (nodes.length < minArgs || nodes.length > (name === 'sortBy' || name === 'reduce' ? 3 : 2)) {
+      return this.fail(
+        `${name}() takes ${minArgs === 1 ? '1 or 2' : '2'} arguments, got ${nodes.length}`
+      )
+    }
+    const input = piped.length ? piped[0] : this.eval(nodes[0]!)
+    const items = input === null || input === undefined ? [] : input
+    if (!isList(items)) return this.fail(`${name}() needs an array, got ${typeName(input)}`)
+    const pred = nodes[1]
+    const body = pred && pred.type === 'Closure' ? (pred as unknown as { body: Node }).body : pred
+    const run = (item: unknown, index: number, acc?: { acc: unknown }): unknown => {
+      this.frames.push(acc ? { item, index, acc: acc.acc } : { item, index })
+      try {
+        return this.eval(body!)
+      } finally {
+        this.frames.pop()
+      }
+    }
+    const test = (item: unknown, index: number): boolean => {
+      const v = run(item, index)
+      if (typeof v !== 'boolean')
+        this.fail(`the predicate of ${name}() must return a bool, got ${typeName(v)}`)
+      return v
+    }
+    switch (name) {
+      case 'all':
+        return items.every(test)
+      case 'any':
+        return items.some(test)
+      case 'none':
+        return !items.some(test)
+      case 'one':
+        return items.filter(test).length === 1
+      case 'filter':
+        return items.filter(test)
+      case 'map':
+        return items.map((x, i) => run(x, i))
+      case 'count':
+        if (!body) return items.filter((x) => x === true).length
+        return items.filter(test).length
+      case 'sum': {
+        let total = 0
+        items.forEach((x, i) => {
+          const v = body ? run(x, i) : x
+          if (typeof v !== 'number') this.fail(`sum() needs numbers, got ${typeName(v)}`)
+          total += v
+        })
+        return total
+      }
+      case 'find': {
+        const i = items.findIndex(test)
+        return i < 0 ? null : items[i]
+      }
+      case 'findIndex':
+        return items.findIndex(test)
+      case 'findLast': {
+        for (let i = items.length - 1; i >= 0; i--) if (test(items[i], i)) return items[i]
+        return null
+      }
+      case 'findLastIndex': {
+        for (let i = items.length - 1; i >= 0; i--) if (test(items[i], i)) return i
+        return -1
+      }
+      case 'groupBy': {
+        const out: Record<string, unknown[]> = {}
+        items.forEach((x, i) => {
+          const k = run(x, i)
+          const key =
+            k instanceof HostValue || (k !== null && typeof k === 'object')
+              ? stringify(k)
+              : (scalarText(k) ?? 'nil')
+          if (BLOCKED.has(key)) this.fail(`groupBy(): '${key}' cannot be a map key`)
+          if (!own(out, key)) {
+            Object.defineProperty(out, key, {
+              value: [],
+              enumerable: true,
+              writable: true,
+              configurable: true
+            })
+          }
+          out[key].push(x)
+        })
+        return out
+      }
+      case 'sortBy': {
+        const ordArg = nodes[2] ? this.eval(nodes[2]) : 'asc'
+        if (ordArg !== 'asc' && ordArg !== 'desc') {
+          this.fail(`sortBy(): order must be "asc" or "desc", got ${stringify(ordArg)}`)
+        }
+        const dir = ordArg === 'desc' ? -1 : 1
+        const keyed = items.map((x, i) => ({ x, k: run(x, i) }))
+        this.charge(keyed.length * Math.ceil(Math.log2(keyed.length + 1)))
+        try {
+          keyed.sort((a, b) => dir * compareValues(a.k, b.k, 'sortBy'))
+        } catch (err) {
+          return this.fail(`sortBy(): ${(err as Error).message.replace(/^sortBy: /, '')}`)
+        }
+        return keyed.map((e) => e.x)
+      }
+      case 'reduce': {
+        let start = 0
+        let acc: unknown
+        if (nodes[2]) acc = this.eval(nodes[2])
+        else {
+          if (!items.length) return null
+          acc = items[0]
+          start = 1
+        }
+        for (let i = start; i < items.length; i++) acc = run(items[i], i, { acc })
+        return acc
+      }
+      default:
+        return this.fail(`unknown function '${name}'`)
+    }
   }
 
   private unary(n: jsep.UnaryExpression): unknown {
@@ -204,6 +464,23 @@ class Evaluator {
       const l = this.eval(n.left)
       return l === null || l === undefined ? this.eval(n.right) : l
     }
+    if (op === '|') {
+      if (n.right.type !== 'CallExpression') {
+        return this.fail("the right side of '|' must be a function call, e.g. x | lower()")
+      }
+      return this.call(n.right as jsep.CallExpression, [this.eval(n.left)])
+    }
+    if (op.startsWith('not ')) {
+      return !this.binary({ ...n, operator: op.slice(4) })
+    }
+    // expr-lang chains comparisons: `1 < x < 3` is `1 < x && x < 3`.
+    if (COMPARISONS.has(op) && n.left.type === 'BinaryExpression') {
+      const left = n.left as jsep.BinaryExpression
+      if (COMPARISONS.has(left.operator)) {
+        if (!this.bool(this.eval(left), left.operator)) return false
+        return this.binary({ ...n, left: left.right })
+      }
+    }
     const l = this.eval(n.left)
     const r = this.eval(n.right)
     const mismatch = (): never =>
@@ -229,8 +506,13 @@ class Evaluator {
           if (s.length > MAX_STRING_LENGTH) this.fail('string result is too long')
           return s
         }
-        if (Array.isArray(l) && Array.isArray(r)) return [...l, ...r]
+        if (isList(l) && isList(r)) {
+          if (l.length + r.length > MAX_ARRAY_LENGTH) this.fail('array result is too long')
+          this.charge(l.length + r.length)
+          return [...l, ...r]
+        }
         if (isTime(l) && isDuration(r)) return (l.method('Add') as ExprFunction)(r)
+        if (isDuration(l) && isDuration(r)) return durationValue(l.compareKey! + r.compareKey!)
         return mismatch()
       case '-':
         if (typeof l === 'number' && typeof r === 'number') return l - r
@@ -238,9 +520,11 @@ class Evaluator {
         if (isTime(l) && isDuration(r)) {
           return (l.method('Add') as ExprFunction)(negDuration(r))
         }
+        if (isDuration(l) && isDuration(r)) return durationValue(l.compareKey! - r.compareKey!)
         return mismatch()
       case '*':
         if (typeof l === 'number' && typeof r === 'number') return l * r
+        if (isDuration(l) && typeof r === 'number') return durationValue(l.compareKey! * r)
         return mismatch()
       case '/':
         if (typeof l === 'number' && typeof r === 'number') {
@@ -255,8 +539,21 @@ class Evaluator {
         }
         return mismatch()
       case '**':
+      case '^':
         if (typeof l === 'number' && typeof r === 'number') return l ** r
         return mismatch()
+      case '..': {
+        if (!Number.isInteger(l) || !Number.isInteger(r)) return mismatch()
+        const size = (r as number) - (l as number) + 1
+        if (size <= 0) return []
+        if (size > MAX_ARRAY_LENGTH) {
+          this.fail(
+            `range ${l as number}..${r as number} has ${size} elements; the limit is ${MAX_ARRAY_LENGTH}`
+          )
+        }
+        this.charge(size)
+        return Array.from({ length: size }, (_, i) => (l as number) + i)
+      }
       case 'contains':
         if (typeof l === 'string' && typeof r === 'string') return l.includes(r)
         if (Array.isArray(l)) return l.some((x) => equal(x, r))
@@ -275,7 +572,9 @@ class Evaluator {
         return mismatch()
       case 'in':
         if (Array.isArray(r)) return r.some((x) => equal(x, l))
-        if (typeof l === 'string' && isPlainObject(r)) return own(r, l) && !BLOCKED.has(l)
+        if ((typeof l === 'string' || typeof l === 'number') && isPlainObject(r)) {
+          return own(r, String(l)) && !BLOCKED.has(String(l))
+        }
         if (typeof l === 'string' && r instanceof HostValue) return r.hasField(l)
         if (r === null || r === undefined) return false
         return mismatch()
@@ -298,11 +597,26 @@ class Evaluator {
       }
       const k = String(key)
       if (BLOCKED.has(k)) this.fail(`'${k}' cannot be used as a map key`)
-      const value = p.value ? this.eval(p.value as Node) : this.identifier(k)
+      const value = this.eval(p.value as Node)
       Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true })
     }
     return out
   }
+}
+
+/** `$env`: every variable the expression can see, as a map. */
+function envMap(vars: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(vars)) {
+    if (typeof v === 'function' || BLOCKED.has(k)) continue
+    Object.defineProperty(out, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true
+    })
+  }
+  return out
 }
 
 function checkValue(v: unknown, what: string): unknown {

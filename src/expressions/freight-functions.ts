@@ -59,6 +59,22 @@ function pickOne<T>(
   return matches[0].item
 }
 
+interface GenericArtifact {
+  subscriptionName: string
+  artifactType?: string
+  version?: string
+  metadata?: unknown
+}
+
+/** Kargo's `artifacts` (generic subscriptions), when a freight record carries them. */
+function genericArtifacts(f: Freight): GenericArtifact[] {
+  const list = (f as { artifacts?: unknown }).artifacts
+  if (!Array.isArray(list)) return []
+  return list.filter(
+    (a): a is GenericArtifact => isPlainObject(a) && typeof a.subscriptionName === 'string'
+  )
+}
+
 function str(v: unknown, fn: string, what: string): string {
   if (typeof v !== 'string' || v === '') {
     throw new Error(`${fn}: ${what} must be a non-empty string, got ${typeName(v)}`)
@@ -86,7 +102,7 @@ export function freightFunctions(
           .filter((i) => normalizeImageUrl(i.repoURL) === want)
           .map((item) => ({ freight, item }))
       )
-      const img = pickOne(matches, 'imageFrom', `image ${repoURL}`)
+      const img = pickOne(matches, 'imageFrom', `image ${String(repoURL)}`)
       if (!img) return null
       return new HostValue(
         'Image',
@@ -114,7 +130,7 @@ export function freightFunctions(
           .filter((c) => normalizeGitUrl(c.repoURL) === want)
           .map((item) => ({ freight, item }))
       )
-      const c = pickOne(matches, 'commitFrom', `commits of ${repoURL}`)
+      const c = pickOne(matches, 'commitFrom', `commits of ${String(repoURL)}`)
       if (!c) return null
       return new HostValue(
         'GitCommit',
@@ -166,21 +182,65 @@ export function freightFunctions(
       )
     },
 
+    artifactFrom: (subscription: unknown, origin?: unknown) => {
+      const sub = str(subscription, 'artifactFrom', 'subscription name')
+      const o = toOrigin(origin, 'artifactFrom')
+      const matches = candidates(collection, o).flatMap((freight) =>
+        genericArtifacts(freight)
+          .filter((a) => a.subscriptionName === sub)
+          .map((item) => ({ freight, item }))
+      )
+      const a = pickOne(matches, 'artifactFrom', `artifacts of subscription ${sub}`)
+      if (!a) return null
+      const metadata = isPlainObject(a.metadata) ? a.metadata : {}
+      return new HostValue(
+        'ArtifactReference',
+        {
+          ArtifactType: a.artifactType ?? '',
+          SubscriptionName: a.subscriptionName,
+          Version: a.version ?? '',
+          Metadata: metadata
+        },
+        {},
+        {
+          ArtifactType: a.artifactType ?? '',
+          SubscriptionName: a.subscriptionName,
+          Version: a.version ?? '',
+          Metadata: metadata
+        }
+      )
+    },
+
+    // Kargo: nil when the freight does not exist or carries no metadata.
     freightMetadata: (name: unknown, key?: unknown) => {
       const f = opts.state?.freight[str(name, 'freightMetadata', 'freight name')]
-      const md = f?.status?.metadata ?? {}
-      if (key === undefined) return md
+      const md = f?.status?.metadata
+      if (key === undefined) return md && Object.keys(md).length ? md : null
       const k = str(key, 'freightMetadata', 'key')
-      return Object.prototype.hasOwnProperty.call(md, k) ? md[k] : null
+      return md && Object.prototype.hasOwnProperty.call(md, k) ? md[k] : null
+    },
+
+    // Kargo: the whole status as JSON (empty fields omitted), nil for unknown freight.
+    freightStatus: (name: unknown) => {
+      const f = opts.state?.freight[str(name, 'freightStatus', 'freight name')]
+      if (!f) return null
+      const out: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(f.status ?? {}) as Array<[string, unknown]>) {
+        if (v && typeof v === 'object' && Object.keys(v).length) out[k] = v
+      }
+      return out
     },
 
     stageMetadata: (name: unknown, key?: unknown) => {
       const s = opts.state?.stages[str(name, 'stageMetadata', 'stage name')]
-      const md = s?.metadata ?? {}
-      if (key === undefined) return md
+      const md = s?.metadata
+      if (key === undefined) return md && Object.keys(md).length ? md : null
       const k = str(key, 'stageMetadata', 'key')
-      return Object.prototype.hasOwnProperty.call(md, k) ? md[k] : null
+      return md && Object.prototype.hasOwnProperty.call(md, k) ? md[k] : null
     },
+
+    configMap: (name: unknown) => noConfigMaps('configMap', name),
+    sharedConfigMap: (name: unknown) => noConfigMaps('sharedConfigMap', name),
 
     secret: (name: unknown) => {
       const n = str(name, 'secret', 'name')
@@ -207,5 +267,15 @@ export function freightFunctions(
       return value
     }
   }
+  // Waybill has one set of secrets (the `secrets` input): shared ones are the same.
+  fns.sharedSecret = fns.secret
   return Object.assign(Object.create(null) as Record<string, ExprFunction>, fns)
+}
+
+/** Kargo reads ConfigMaps from the cluster; Waybill runs without one. */
+function noConfigMaps(fn: string, name: unknown): never {
+  throw new Error(
+    `${fn}(${JSON.stringify(name)}) reads a Kubernetes ConfigMap, and Waybill runs without a cluster: ` +
+      `put the values in the Stage's or promotion template's vars and read them as vars.<name>`
+  )
 }

@@ -1,6 +1,5 @@
-import jsep from 'jsep'
-import jsepTernary from '@jsep-plugin/ternary'
-import jsepObject from '@jsep-plugin/object'
+import type jsep from 'jsep'
+import { parseWithJsep } from './syntax.js'
 import { WaybillError } from '../util/errors.js'
 
 /** An expression that cannot be parsed or evaluated; the message quotes the expression. */
@@ -24,30 +23,6 @@ export const MAX_EXPRESSION_LENGTH = 16 * 1024
 /** Deepest syntax tree accepted (nested brackets, operator chains, calls). */
 export const MAX_EXPRESSION_DEPTH = 128
 
-let configured = false
-
-/**
- * jsep is a module-level singleton; configure it once for expr-lang's operators (kargo-reference
- * §4.3). JavaScript-only operators (bitwise, ===) are removed so they fail to parse.
- */
-function configure(): void {
-  if (configured) return
-  configured = true
-  jsep.plugins.register(jsepTernary, jsepObject)
-  for (const op of ['|', '^', '&', '===', '!==', '<<', '>>', '>>>']) jsep.removeBinaryOp(op)
-  jsep.removeUnaryOp('~')
-  // expr-lang precedences mapped onto jsep's scale: or < and < comparison < + < * < ** < ??
-  jsep.addBinaryOp('or', 1)
-  jsep.addBinaryOp('||', 1)
-  jsep.addBinaryOp('and', 2)
-  jsep.addBinaryOp('&&', 2)
-  for (const op of ['==', '!=', '<', '>', '<=', '>=']) jsep.addBinaryOp(op, 6)
-  for (const op of ['in', 'contains', 'matches', 'startsWith', 'endsWith']) jsep.addBinaryOp(op, 6)
-  jsep.addBinaryOp('??', 12)
-  jsep.addUnaryOp('not')
-  jsep.addLiteral('nil', null)
-}
-
 export type Node = jsep.Expression
 
 const cache = new Map<string, Node>()
@@ -66,18 +41,14 @@ export function parseExpression(source: string): Node {
   }
   if (source.trim() === '') throw new ExpressionError('expression is empty')
   checkBracketDepth(source)
-  configure()
   let ast: Node
   try {
-    ast = jsep(source)
+    ast = parseWithJsep(source)
   } catch (err) {
     if (err instanceof RangeError) {
       throw new ExpressionError('expression is too deeply nested', source)
     }
     throw new ExpressionError(`syntax error: ${(err as Error).message}`, source)
-  }
-  if (ast.type === 'Compound') {
-    throw new ExpressionError('syntax error: expected a single expression', source)
   }
   const depth = treeDepth(ast)
   if (depth > MAX_EXPRESSION_DEPTH) {

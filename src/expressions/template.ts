@@ -1,7 +1,8 @@
 import { evaluateRaw, isPlainObject, type ExprEnv } from './evaluate.js'
 import { ExpressionError } from './parse.js'
 import { ConfigFieldError } from '../util/errors.js'
-import { stringify } from './builtins.js'
+import { toJSONText } from './builtins.js'
+import { MAX_STRING_LENGTH } from './limits.js'
 import { toPlain } from './values.js'
 
 /** Deepest config object/array nesting evaluateTemplate walks. */
@@ -56,47 +57,85 @@ export function splitTemplate(s: string): Segment[] | undefined {
   return out
 }
 
-/**
- * Kargo's coercion: a string result is read as JSON when it is a JSON number, bool, null,
- * object or array (so `"42"` becomes 42); `quote()` yields a JSON string literal, which this
- * turns back into the plain string.
- */
-export function coerceString(s: string): unknown {
-  const t = s.trim()
-  if (t === '') return s
-  const c = t[0]
-  if (!(
-    c === '"' ||
-    c === '{' ||
-    c === '[' ||
-    c === '-' ||
-    (c >= '0' && c <= '9') ||
-    t === 'true' ||
-    t === 'false' ||
-    t === 'null'
-  ))
-    return s
-  try {
-    return JSON.parse(t)
-  } catch {
-    return s
-  }
+const GO_BOOLS: Record<string, boolean> = {
+  '1': true,
+  t: true,
+  T: true,
+  TRUE: true,
+  true: true,
+  True: true,
+  '0': false,
+  f: false,
+  F: false,
+  FALSE: false,
+  false: false,
+  False: false
 }
 
-/** Evaluates the expressions in one string. */
+/** Decimal forms Go's strconv.ParseFloat accepts (Inf/NaN cannot become JSON, so not here). */
+const GO_FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
+
+/**
+ * Kargo's coercion of an evaluated config string (pkg/expressions EvaluateTemplate): one trailing
+ * newline is set aside; text wrapped in double quotes is a string (this is how `quote()` keeps
+ * `"42"` a string); then a number, a Go bool (`true`, `T`, `1`…), any JSON value; else the string.
+ * Waybill reads the quoted text as a JSON string when it is one, so `quote('a"b')` is `a"b`
+ * (Kargo would keep the backslash); otherwise the quotes are just removed, as in Kargo.
+ */
+export function coerceString(s: string): unknown {
+  const newline = s.endsWith('\n')
+  const text = newline ? s.slice(0, -1) : s
+  const restore = (v: string): string => (newline ? v + '\n' : v)
+  if (text.length > 1 && text.startsWith('"') && text.endsWith('"')) {
+    try {
+      const parsed: unknown = JSON.parse(text)
+      if (typeof parsed === 'string') return restore(parsed)
+    } catch {
+      // not a JSON string: drop the quotes only
+    }
+    return restore(text.slice(1, -1))
+  }
+  if (GO_FLOAT.test(text)) return Number(text)
+  if (Object.prototype.hasOwnProperty.call(GO_BOOLS, text)) return GO_BOOLS[text]
+  const t = text.trim()
+  if (t !== '' && /^[-\d{["tfn]/.test(t)) {
+    try {
+      return JSON.parse(t) as unknown
+    } catch {
+      // not JSON
+    }
+  }
+  return restore(text)
+}
+
+/** How Kargo writes a non-string result into the template text: as JSON. */
+function segmentText(v: unknown): string {
+  if (typeof v === 'string') return v
+  return toJSONText(v, undefined, 'template')
+}
+
+/**
+ * Evaluates the expressions in one string. As in Kargo, the text with every expression
+ * replaced is then coerced (coerceString): `${{ 1 }}${{ 2 }}` is the number 12.
+ */
 export function evaluateString(s: string, env: ExprEnv): unknown {
   const segments = splitTemplate(s)
   if (!segments) return s
   if (segments.length === 1 && segments[0].expr !== undefined) {
     const v = evaluateRaw(segments[0].expr, env)
     if (typeof v === 'string') return coerceString(v)
+    // Non-string results take the JSON round trip Kargo gives them; HostValues (times, versions)
+    // marshal to strings, which stay strings.
     return toPlain(v)
   }
   let out = ''
   for (const seg of segments) {
-    out += seg.text !== undefined ? seg.text : stringify(evaluateRaw(seg.expr!, env))
+    out += seg.text !== undefined ? seg.text : segmentText(evaluateRaw(seg.expr!, env))
+    if (out.length > MAX_STRING_LENGTH) {
+      throw new ExpressionError(`the evaluated text is longer than ${MAX_STRING_LENGTH} characters`)
+    }
   }
-  return out
+  return coerceString(out)
 }
 
 /**

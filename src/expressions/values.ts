@@ -1,4 +1,4 @@
-import { parseDuration } from '../util/duration.js'
+import { formatDuration, parseDuration } from '../util/duration.js'
 import semver from 'semver'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -136,29 +136,13 @@ function durationMs(v: unknown): number {
   throw new Error('expected a duration')
 }
 
-/** Parses a Go duration (`30s`, `1h30m`, `500ms`) to milliseconds. */
+/** parseDuration with the plain error expressions report (no hint). */
 export function parseGoDuration(text: string): number {
   try {
     return parseDuration(text)
   } catch {
     throw new Error(`invalid duration ${JSON.stringify(text)}`)
   }
-}
-
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s'
-  const neg = ms < 0
-  let rest = Math.abs(ms)
-  const h = Math.floor(rest / 3_600_000)
-  rest -= h * 3_600_000
-  const m = Math.floor(rest / 60_000)
-  rest -= m * 60_000
-  const s = rest / 1000
-  let out = ''
-  if (h) out += `${h}h`
-  if (h || m) out += `${m}m`
-  out += `${Number(s.toFixed(3))}s`
-  return (neg ? '-' : '') + out
 }
 
 // ---------- semver ----------
@@ -180,9 +164,7 @@ export function parseSemver(v: unknown): semver.SemVer {
 export function semverValue(v: semver.SemVer): HostValue {
   const str = v.version + (v.build.length ? `+${v.build.join('.')}` : '')
   const other = (x: unknown): semver.SemVer =>
-    x instanceof HostValue && x.kind === 'Version'
-      ? parseSemver(x.json as string)
-      : parseSemver(x as string)
+    x instanceof HostValue && x.kind === 'Version' ? parseSemver(x.json) : parseSemver(x)
   const inc = (kind: 'major' | 'minor' | 'patch') => () => {
     const n = new semver.SemVer(v.version)
     // Masterminds: IncPatch on a prerelease drops the prerelease without bumping.
@@ -220,19 +202,16 @@ export function semverDiff(a: unknown, b: unknown): string {
   let va: semver.SemVer
   let vb: semver.SemVer
   try {
-    va = a instanceof HostValue ? parseSemver(a.json as string) : parseSemver(a)
-    vb = b instanceof HostValue ? parseSemver(b.json as string) : parseSemver(b)
+    va = a instanceof HostValue ? parseSemver(a.json) : parseSemver(a)
+    vb = b instanceof HostValue ? parseSemver(b.json) : parseSemver(b)
   } catch {
     return 'Incomparable'
   }
   if (va.major !== vb.major) return 'Major'
   if (va.minor !== vb.minor) return 'Minor'
   if (va.patch !== vb.patch) return 'Patch'
-  if (
-    va.prerelease.join('.') !== vb.prerelease.join('.') ||
-    va.build.join('.') !== vb.build.join('.')
-  )
-    return 'Metadata'
+  // Kargo compares build metadata only: prereleases that differ are 'None'.
+  if (va.build.join('.') !== vb.build.join('.')) return 'Metadata'
   return 'None'
 }
 

@@ -1,5 +1,5 @@
 import type { DiscoveredArtifacts } from '../state/types.js'
-import { stripControlCharacters } from '../state/schema.js'
+import { singleLine } from '../util/text.js'
 import { generateAlias } from './alias.js'
 import { freightId } from './id.js'
 import {
@@ -47,11 +47,11 @@ export function buildFreight(
  * state refuses freight that holds them. None of these strings is part of the freight ID.
  */
 function cleanStrings<T>(value: T): T {
-  if (typeof value === 'string') return stripControlCharacters(value) as T
+  if (typeof value === 'string') return singleLine(value) as T
   if (Array.isArray(value)) return value.map(cleanStrings) as T
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[stripControlCharacters(k)] = cleanStrings(v)
+    for (const [k, v] of Object.entries(value)) out[singleLine(k)] = cleanStrings(v)
     return out as T
   }
   return value

@@ -3,11 +3,8 @@
  * subscription matching depend on these being byte-for-byte identical to Kargo's output.
  */
 
-/** Removes characters that are not printable (Go's unicode.IsPrint is approximated by C0/C1 controls). */
-function stripNonPrintable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g, '')
-}
+import { ConfigFieldError } from '../util/errors.js'
+import { stripNonPrintable } from '../util/text.js'
 
 interface ParsedUrl {
   scheme: string
@@ -73,6 +70,40 @@ export function normalizeGitUrl(repo: string): string {
   const authority = m[1]
   const p = m[2] ? `/${m[2]}` : ''
   return joinUrl({ scheme: 'ssh', host: authority, path: trimRepoPath(p) })
+}
+
+// ---------- credentials in URLs ----------
+
+/** `scheme://userinfo@` at the start of a URL; also `userinfo@host/…` without a scheme (images). */
+const URL_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)?([^/?#@\s]*)@(?=[^/?#]*[./:[])/i
+
+/**
+ * Why a repository URL from config must not be used as written: it embeds credentials
+ * (`https://user:token@host/…`, `https://token@host/…`, `ssh://user:password@…`). They would end
+ * up in state, freight, logs and git's remote config. An SSH user name alone (`ssh://git@…`,
+ * `git@host:path`) is not a credential and is accepted. The message never repeats the URL.
+ */
+export function urlCredentialsProblem(url: string): string | undefined {
+  const m = URL_USERINFO.exec(url.trim())
+  if (!m) return undefined
+  const scheme = (m[1] ?? '').toLowerCase()
+  const userinfo = m[2]
+  if ((scheme === 'ssh://' || scheme === '') && !userinfo.includes(':')) return undefined
+  return "embeds credentials (user:password@ or token@ in the URL); remove them and give them through the action's inputs (token, registry-credentials) or the CLI's credential flags instead"
+}
+
+/** Throws ConfigFieldError naming `field` (never echoing the credentials) when `url` embeds some. */
+export function refuseUrlCredentials(url: string, field: string): void {
+  const problem = urlCredentialsProblem(url)
+  if (problem) throw new ConfigFieldError(field, `${withoutUrlCredentials(url)} ${problem}`)
+}
+
+/** The URL with embedded credentials replaced by `***`, for messages that show which URL. */
+export function withoutUrlCredentials(url: string): string {
+  if (!urlCredentialsProblem(url)) return url
+  return url
+    .trim()
+    .replace(URL_USERINFO, (_all, scheme: string | undefined) => `${scheme ?? ''}***@`)
 }
 
 // ---------- images and charts ----------

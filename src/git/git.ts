@@ -1,4 +1,4 @@
-import { runTool, type RunOptions } from '../util/exec.js'
+import { childEnv, runTool, type RunOptions } from '../util/exec.js'
 import { registerSecret } from '../util/logger.js'
 
 /**
@@ -18,14 +18,22 @@ export interface GitOptions extends Omit<RunOptions, 'env'> {
   env?: NodeJS.ProcessEnv
 }
 
+/** Never prompt (no terminal in CI), ignore the machine-wide /etc/gitconfig, parseable messages. */
+const GIT_SETTINGS: Readonly<Record<string, string>> = {
+  GIT_TERMINAL_PROMPT: '0',
+  GIT_ASKPASS: 'echo',
+  GIT_CONFIG_NOSYSTEM: '1',
+  LC_ALL: 'C'
+}
+
+/**
+ * The whole environment of one git process: the minimal environment every child gets (childEnv:
+ * no action inputs, no tokens), git's own safe settings (GIT_SETTINGS, which `extra` may
+ * override), `extra`, and the credential header for this remote as GIT_CONFIG_* pairs.
+ */
 export function gitEnv(credentials?: GitCredentials, extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_ASKPASS: 'echo',
-    LC_ALL: 'C',
-    ...extra
-  }
+  const env = childEnv(extra)
+  for (const [k, v] of Object.entries(GIT_SETTINGS)) if (extra?.[k] === undefined) env[k] = v
   const pairs: Array<[string, string]> = []
   if (credentials?.token) {
     registerSecret(credentials.token)
@@ -40,7 +48,7 @@ export function gitEnv(credentials?: GitCredentials, extra?: NodeJS.ProcessEnv):
     // persists its own), so that exactly one Authorization header is sent.
     pairs.push([key, ''], [key, `AUTHORIZATION: basic ${basic}`])
   }
-  const base = Number(env.GIT_CONFIG_COUNT ?? 0) || 0
+  const base = Number(extra?.GIT_CONFIG_COUNT ?? 0) || 0
   pairs.forEach(([k, v], i) => {
     env[`GIT_CONFIG_KEY_${base + i}`] = k
     env[`GIT_CONFIG_VALUE_${base + i}`] = v
@@ -59,6 +67,28 @@ export const NO_AUTO_MAINTENANCE: readonly string[] = [
   '-c',
   'maintenance.auto=false'
 ]
+
+/** A commit author or committer. */
+export interface GitIdentity {
+  name: string
+  email: string
+}
+
+/** Who Waybill commits as when no identity is configured: state branch and step commits alike. */
+export const WAYBILL_GIT_IDENTITY: Readonly<GitIdentity> = Object.freeze({
+  name: 'Waybill',
+  email: 'waybill@users.noreply.github.com'
+})
+
+/** Environment making `identity` git's author and committer (overrides any configured user). */
+export function identityEnv(identity: GitIdentity): NodeJS.ProcessEnv {
+  return {
+    GIT_AUTHOR_NAME: identity.name,
+    GIT_AUTHOR_EMAIL: identity.email,
+    GIT_COMMITTER_NAME: identity.name,
+    GIT_COMMITTER_EMAIL: identity.email
+  }
+}
 
 /** How many git processes git() and gitTry() started in this process (read by tests and benches). */
 export const gitStats = { spawned: 0 }

@@ -12,6 +12,7 @@ import { gitTry } from '../git/git.js'
 import { UsageError } from '../util/errors.js'
 import {
   initFiles,
+  stateBranchRulesetSteps,
   LAYOUTS,
   PATTERNS,
   type InitFile,
@@ -269,4 +270,53 @@ export async function runInit(req: InitRequest): Promise<InitResult> {
   const { options, inferred } = await resolveInitOptions(req)
   const files = writeInitFiles(req.repoDir, initFiles(options), Boolean(req.force))
   return { options, files, inferred }
+}
+
+export interface NextStepsInput {
+  result: InitResult
+  /** Where init wrote (absolute). */
+  repoDir: string
+  /** Where the user ran it: paths and commands are given relative to it. */
+  cwd: string
+  stateBranch: string
+}
+
+/**
+ * What to do after `waybill init`, as commands that work from where it was run: the files it
+ * really wrote, the branch to push them to, the environment that gates the last stage, and the
+ * ruleset that keeps the state branch to the workflows.
+ */
+export function nextSteps({ result, repoDir, cwd, stateBranch }: NextStepsInput): string[] {
+  const { options } = result
+  const rel = path.relative(cwd, repoDir)
+  const inRepo = rel === '' ? [] : ['-C', rel]
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)
+  const cmd = (...args: string[]) => args.map(quote).join(' ')
+  const written = result.files
+    .filter((f) => f.action === 'created' || f.action === 'updated' || f.action === 'overwritten')
+    .map((f) => f.path)
+  const configPrefix = `${options.configDir.replace(/\/+$/, '')}/`
+  const paths = [
+    ...(written.some((f) => f.startsWith(configPrefix)) ? [options.configDir] : []),
+    ...written.filter((f) => !f.startsWith(configPrefix))
+  ]
+  const validate = ['waybill', 'validate']
+  if (rel) validate.push('--repo-dir', rel)
+  if (options.configDir !== '.waybill') validate.push('--config', options.configDir)
+  const last = options.stages[options.stages.length - 1]
+  const lines = ['Next steps:', `  1. Check the config: ${cmd(...validate)}`]
+  if (paths.length)
+    lines.push(
+      `  2. Commit and push what init wrote to ${options.branch}:`,
+      `       ${cmd('git', ...inRepo, 'add', '--', ...paths)}`,
+      `       ${cmd('git', ...inRepo, 'commit', '-m', 'Add the Waybill pipeline')}`,
+      `       ${cmd('git', ...inRepo, 'push', 'origin', `HEAD:${options.branch}`)}`
+    )
+  else lines.push(`  2. Nothing new to commit: the files are as init would write them.`)
+  lines.push(
+    `  3. Create the environment ${last} with required reviewers (it gates promotions to ${last}):`,
+    `     Settings → Environments → New environment → ${last} → Required reviewers`,
+    `  4. ${stateBranchRulesetSteps(stateBranch).join('\n')}`
+  )
+  return lines
 }

@@ -234,6 +234,7 @@ permissions:
   contents: write
   pull-requests: write
   deployments: write
+  statuses: write
   packages: read
 
 # One writer at a time; runs queue instead of cancelling each other.
@@ -294,6 +295,7 @@ permissions:
   contents: write
   pull-requests: write
   deployments: write
+  statuses: write
   packages: read
 
 jobs:
@@ -375,5 +377,17 @@ export function initFiles(o: InitOptions): InitFile[] {
     },
     { path: '.github/workflows/waybill.yml', content: reconcileWorkflow(o) },
     { path: '.github/workflows/waybill-promote.yml', content: promoteWorkflow(o) }
+  ]
+}
+
+/**
+ * How to let only the workflow push the state branch: whoever can push it steers auto-promotion
+ * and queues promotions (docs/reliability.md, threat model). Lines for init's next steps.
+ */
+export function stateBranchRulesetSteps(stateBranch = 'waybill/state'): string[] {
+  return [
+    `Limit who can push ${stateBranch}: Settings → Rules → Rulesets → New branch ruleset,`,
+    `     target ${stateBranch}; enable Restrict updates, Restrict deletions, Block force pushes;`,
+    '     bypass list: only the identity the workflows run as (GitHub Actions, or your GitHub App)'
   ]
 }

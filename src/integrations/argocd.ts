@@ -1,11 +1,19 @@
-import { Agent } from 'undici'
+import {
+  HttpNetworkError,
+  readSnippet,
+  readText,
+  withRetry,
+  httpFetch,
+  type Response
+} from '../http/index.js'
 import type { Services } from '../runtime/services.js'
+import { formatDurationShort } from '../util/duration.js'
 import { WaybillError } from '../util/errors.js'
 import { redact, registerSecret } from '../util/logger.js'
 
 /**
- * A small client for Argo CD's REST API (the grpc-gateway in front of argocd-server), over
- * Node's fetch. Only the Application endpoints Waybill needs: get (with hard refresh), list by
+ * A small client for Argo CD's REST API (the grpc-gateway in front of argocd-server), over the
+ * HTTP layer (src/http). Only the Application endpoints Waybill needs: get (with hard refresh), list by
  * label selector, patch the spec, sync, terminate the running operation.
  */
 
@@ -67,7 +75,8 @@ export interface ArgoCDOperation {
 export type OperationPhase = 'Running' | 'Terminating' | 'Failed' | 'Error' | 'Succeeded'
 
 export interface ArgoCDOperationState {
-  phase?: OperationPhase | string
+  /** An OperationPhase, or a phase newer than this code. */
+  phase?: string
   message?: string
   startedAt?: string
   finishedAt?: string
@@ -157,7 +166,7 @@ export interface ArgoCDClientOptions {
   timeoutMs?: number
   /** Attempts for retryable failures (429, 5xx, network), default 4. */
   attempts?: number
-  /** First backoff delay (default 500ms, doubled per attempt, Retry-After honoured up to 30s). */
+  /** First backoff delay (default 500ms, doubled per attempt; Retry-After honoured up to 60s). */
   backoffMs?: number
   signal?: AbortSignal
 }
@@ -181,12 +190,13 @@ export class ArgoCDError extends WaybillError {
   }
 }
 
-const insecureAgents = new Map<string, Agent>()
+/** Application lists of a large instance run to megabytes; far beyond is not Argo CD. */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 export class ArgoCDClient {
   readonly server: string
   private readonly token?: string
-  private readonly dispatcher?: Agent
+  private readonly insecure: boolean
   private readonly timeoutMs: number
   private readonly attempts: number
   private readonly backoffMs: number
@@ -198,14 +208,7 @@ export class ArgoCDClient {
     this.server = server
     this.token = opts.token || undefined
     registerSecret(this.token)
-    if (opts.insecure) {
-      let agent = insecureAgents.get('insecure')
-      if (!agent) {
-        agent = new Agent({ connect: { rejectUnauthorized: false } })
-        insecureAgents.set('insecure', agent)
-      }
-      this.dispatcher = agent
-    }
+    this.insecure = !!opts.insecure
     this.timeoutMs = opts.timeoutMs ?? 30_000
     this.attempts = Math.max(1, opts.attempts ?? 4)
     this.backoffMs = opts.backoffMs ?? 500
@@ -326,62 +329,53 @@ export class ArgoCDClient {
     // A POST is retried only when the server surely did not act on it.
     const retryable = (status: number): boolean =>
       status === 429 || (method === 'POST' ? status === 502 || status === 503 : status >= 500)
-    let lastError: ArgoCDError | undefined
-    for (let attempt = 1; attempt <= this.attempts; attempt++) {
-      const timeout = AbortSignal.timeout(this.timeoutMs)
-      const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout
-      let res: Response
-      try {
-        res = await fetch(url, {
-          method,
-          headers,
-          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-          signal,
-          ...(this.dispatcher ? { dispatcher: this.dispatcher } : {})
-        } as RequestInit)
-      } catch (err) {
-        if (this.signal?.aborted) throw err
-        lastError = this.networkError(method, path, err, timeout.aborted)
-        if (attempt < this.attempts) {
-          await sleep(this.backoffMs * 2 ** (attempt - 1))
-          continue
+    let res: Response
+    try {
+      res = await withRetry(
+        () =>
+          httpFetch(
+            url,
+            {
+              method,
+              headers,
+              body: opts.body === undefined ? undefined : JSON.stringify(opts.body)
+            },
+            { timeoutMs: this.timeoutMs, insecureSkipTLSVerify: this.insecure, signal: this.signal }
+          ),
+        {
+          retries: this.attempts - 1,
+          retryBaseMs: this.backoffMs,
+          retryStatus: retryable,
+          signal: this.signal
         }
-        throw lastError
-      }
-      const text = await res.text().catch(() => '')
-      if (res.ok) {
-        if (!text) return {} as T
-        try {
-          return JSON.parse(text) as T
-        } catch {
-          throw new ArgoCDError(
-            `Argo CD at ${this.server} returned invalid JSON for ${method} ${url.pathname}`,
-            res.status
-          )
-        }
-      }
-      lastError = this.httpError(method, url.pathname, res.status, text, opts.app)
-      if (retryable(res.status) && attempt < this.attempts) {
-        await sleep(
-          retryAfterMs(res.headers.get('retry-after')) ?? this.backoffMs * 2 ** (attempt - 1)
-        )
-        continue
-      }
-      throw lastError
+      )
+    } catch (err) {
+      if (err instanceof HttpNetworkError) throw this.networkError(method, path, err)
+      throw err
     }
-    throw lastError ?? new ArgoCDError(`request to Argo CD at ${this.server} failed`, 0)
+    if (!res.ok)
+      throw this.httpError(method, url.pathname, res.status, await readSnippet(res), opts.app)
+    const text = await readText(res, MAX_RESPONSE_BYTES)
+    if (!text) return {} as T
+    try {
+      return JSON.parse(text) as T
+    } catch {
+      throw new ArgoCDError(
+        `Argo CD at ${this.server} returned invalid JSON for ${method} ${url.pathname}`,
+        res.status
+      )
+    }
   }
 
-  private networkError(method: string, path: string, err: unknown, timedOut: boolean): ArgoCDError {
-    if (timedOut) {
+  private networkError(method: string, path: string, err: HttpNetworkError): ArgoCDError {
+    if (err.timedOut) {
       return new ArgoCDError(
-        `Argo CD at ${this.server} did not answer ${method} ${path} within ${this.timeoutMs < 1000 ? `${this.timeoutMs}ms` : `${Math.round(this.timeoutMs / 1000)}s`}`,
+        `Argo CD at ${this.server} did not answer ${method} ${path} within ${formatDurationShort(this.timeoutMs)}`,
         0,
         'check that argocd-server is reachable from the runner'
       )
     }
-    const cause = (err as { cause?: { code?: string; message?: string } })?.cause
-    const detail = cause?.code || cause?.message || (err as Error)?.message || String(err)
+    const detail = err.detail
     const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL/i.test(detail)
     return new ArgoCDError(
       redact(`cannot reach Argo CD at ${this.server}: ${detail}`),
@@ -438,18 +432,6 @@ export class ArgoCDClient {
 
 function enc(s: string): string {
   return encodeURIComponent(s)
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
-}
-
-function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined
-  const secs = Number(header)
-  if (Number.isFinite(secs)) return Math.min(Math.max(secs, 0) * 1000, 30_000)
-  const at = Date.parse(header)
-  return Number.isFinite(at) ? Math.min(Math.max(at - Date.now(), 0), 30_000) : undefined
 }
 
 // ---------- conventions shared with Kargo ----------

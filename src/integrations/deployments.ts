@@ -1,7 +1,8 @@
 /**
  * GitHub Deployments for promotions, so the repository's Environments page shows what runs
  * where: one deployment per promotion (environment = stage), with statuses in_progress →
- * success/failure. The deployment is found again by its payload (`waybill.promotion`), so a
+ * success/failure, or inactive for an aborted promotion (GitHub's state for a deployment that is
+ * no longer live; `error`/`failure` would claim it ran and broke). The deployment is found again by its payload (`waybill.promotion`), so a
  * promotion resumed by a later run updates the same deployment.
  */
 import type { Services } from '../runtime/services.js'
@@ -12,7 +13,7 @@ import { WaybillError } from '../util/errors.js'
 import { githubClient, githubError, type GitHubClient } from './github.js'
 import type { GitHubRepo } from './repo-url.js'
 
-export type DeploymentState = 'in_progress' | 'success' | 'failure'
+export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'inactive'
 
 export interface RecordDeploymentOptions {
   services: Services
@@ -33,6 +34,8 @@ export interface RecordDeploymentOptions {
   deploymentId?: number
   /** An Octokit to reuse (default: one for services.github). */
   client?: GitHubClient
+  /** Only update a deployment the promotion already has; never create one. */
+  existingOnly?: boolean
 }
 
 export interface DeploymentRecord {
@@ -100,7 +103,9 @@ function describe(opts: RecordDeploymentOptions): string {
       ? `Promoting ${what}`
       : opts.state === 'success'
         ? `Promoted ${what}`
-        : `Promotion of ${what} ${opts.promotion.phase.toLowerCase()}`
+        : opts.state === 'inactive'
+          ? `Promotion of ${what} aborted`
+          : `Promotion of ${what} ${opts.promotion.phase.toLowerCase()}`
   // GitHub limits descriptions to 140 characters.
   return redact(text).slice(0, 140)
 }
@@ -131,7 +136,15 @@ async function findDeployment(
  * Creates the promotion's deployment when it has none and posts `state` to it. Idempotent: a
  * state the deployment already has is not posted again.
  */
-export async function recordDeployment(opts: RecordDeploymentOptions): Promise<DeploymentRecord> {
+export async function recordDeployment(
+  opts: RecordDeploymentOptions & { existingOnly?: false }
+): Promise<DeploymentRecord>
+export async function recordDeployment(
+  opts: RecordDeploymentOptions
+): Promise<DeploymentRecord | undefined>
+export async function recordDeployment(
+  opts: RecordDeploymentOptions
+): Promise<DeploymentRecord | undefined> {
   const repo = parseRepository(opts.repository)
   const gh = opts.client ?? githubClient(opts.services, opts.logger)
   const where: GitHubRepo = {
@@ -147,6 +160,7 @@ export async function recordDeployment(opts: RecordDeploymentOptions): Promise<D
   let created = false
   try {
     deploymentId ??= await findDeployment(gh, repo, opts.stage, opts.promotion.name)
+    if (deploymentId === undefined && opts.existingOnly) return undefined
     if (deploymentId === undefined) {
       const payload: WaybillDeploymentPayload = {
         waybill: {
@@ -214,8 +228,9 @@ export function deploymentStateFor(phase: Promotion['phase']): DeploymentState |
       return 'success'
     case 'Failed':
     case 'Errored':
-    case 'Aborted':
       return 'failure'
+    case 'Aborted':
+      return 'inactive'
     default:
       return undefined
   }

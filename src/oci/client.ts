@@ -1,16 +1,41 @@
 import { createHash } from 'node:crypto'
+import {
+  discardBody,
+  httpFetch,
+  HttpNetworkError,
+  readBytes,
+  readSnippet,
+  readText,
+  withRetry,
+  type HttpRequestOptions,
+  type Response
+} from '../http/index.js'
 import type { RegistryCredential, Services } from '../runtime/services.js'
+import { formatDurationShort } from '../util/duration.js'
 import { WaybillError } from '../util/errors.js'
 import { registerSecret, type Logger } from '../util/logger.js'
-import { credentialHosts, isLoopbackHost } from './reference.js'
+import { isLoopbackHost } from '../util/net.js'
+import { credentialHosts } from './reference.js'
 
 /**
- * A small OCI Distribution API client over fetch: anonymous, Basic and Bearer-token auth
+ * A small OCI Distribution API client over the HTTP layer (src/http: timeouts, TLS, proxy,
+ * retries of 429/5xx honouring Retry-After): anonymous, Basic and Bearer-token auth
  * (WWW-Authenticate challenge → token endpoint, tokens cached per scope), Link-paginated tag
- * lists, manifests by HEAD (digest) or GET, blobs, uploads. Every call has a timeout; 429 and
- * 5xx are retried with backoff honouring Retry-After; requests to one registry are limited in
- * concurrency (shared by all clients in the process).
+ * lists, manifests by HEAD (digest) or GET, blobs, uploads. Requests to one registry are limited
+ * in concurrency (shared by all clients in the process); bodies are read up to a size bound.
  */
+
+/** Registries must accept manifests up to 4 MiB (OCI distribution spec); larger ones are refused. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+/** One page of a tag list (a page of 1000 long tags is well under 1 MiB). */
+const MAX_TAG_PAGE_BYTES = 16 * 1024 * 1024
+const MAX_TOKEN_BYTES = 1024 * 1024
+/** Tag list pages read for one repository: 10 million tags at ECR's 1,000 a page. */
+export const MAX_TAG_PAGES = 10_000
+/** Tags listed for one repository; far beyond any repository discovery can sensibly order. */
+export const MAX_TAGS = 500_000
+/** Default bound for getBlob: layers are read into memory. */
+export const MAX_BLOB_BYTES = 2 * 1024 * 1024 * 1024
 
 export const MANIFEST_MEDIA_TYPES = {
   dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
@@ -112,6 +137,10 @@ export interface RegistryClientOptions {
   insecureSkipTLSVerify?: boolean
   /** Tag list page size requested with `n=` (default 1000; ECR's maximum). */
   pageSize?: number
+  /** Most tag list pages read for one repository (default MAX_TAG_PAGES). */
+  maxTagPages?: number
+  /** Most tags listed for one repository (default MAX_TAGS). */
+  maxTags?: number
 }
 
 interface CachedToken {
@@ -147,14 +176,6 @@ export function nextLink(header: string | null, requestUrl: string): string | un
   return undefined
 }
 
-/** Seconds or an HTTP date → milliseconds to wait. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined
-  if (/^\s*\d+\s*$/.test(value)) return parseInt(value, 10) * 1000
-  const t = Date.parse(value)
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now)
-}
-
 class Semaphore {
   private active = 0
   private readonly waiting: Array<() => void> = []
@@ -180,8 +201,6 @@ export function clearTokenCache(): void {
   tokenCache.clear()
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 interface RequestOptions {
   method?: string
   kind: RequestKind
@@ -206,7 +225,6 @@ export class RegistryClient {
   private readonly maxRetryAfterMs: number
   private readonly semaphore: Semaphore
   private readonly logger: Logger
-  private dispatcher?: unknown
   /** Set after a Basic challenge: send credentials directly. */
   private basic = false
 
@@ -244,22 +262,63 @@ export class RegistryClient {
 
   // ---------- public API ----------
 
-  /** Every tag of a repository, following Link pagination. */
+  /**
+   * Every tag of a repository, following Link pagination. Bounded: a registry that repeats a
+   * next-page link, serves a page with nothing new, or goes past maxTagPages pages or maxTags
+   * tags fails with an error naming it and the bound, instead of being read without end or
+   * silently cut short.
+   */
   async listTags(repository: string): Promise<string[]> {
-    const tags: string[] = []
+    const maxPages = this.opts.maxTagPages ?? MAX_TAG_PAGES
+    const maxTags = this.opts.maxTags ?? MAX_TAGS
+    const tags = new Set<string>()
+    const seen = new Set<string>()
+    const fail = (problem: string, hint: string): never => {
+      throw new WaybillError(
+        `registry ${this.registry}: listing tags of ${repository} stopped after ${seen.size} page(s) and ${tags.size} tag(s): ${problem}`,
+        hint
+      )
+    }
     let url: string | undefined =
       `${this.baseUrl}/v2/${repository}/tags/list?n=${this.opts.pageSize ?? 1000}`
-    for (let page = 0; url && page < 10_000; page++) {
+    while (url) {
+      if (seen.size >= maxPages)
+        fail(
+          `more than ${maxPages} pages (Waybill's cap)`,
+          'the registry ignores the page size or the repository holds an unusual number of tags; prune old tags'
+        )
+      seen.add(url)
       const res = await this.request(url, {
         kind: 'tags',
         repository,
         what: `listing tags of ${repository}`
       })
-      const body = (await res.json()) as { tags?: string[] | null }
-      tags.push(...(body.tags ?? []))
-      url = nextLink(res.headers.get('link'), url)
+      const body = parseJson<{ tags?: string[] | null }>(
+        await readText(res, MAX_TAG_PAGE_BYTES),
+        `the tag list of ${repository}`,
+        this.registry
+      )
+      const before = tags.size
+      for (const t of body.tags ?? []) tags.add(t)
+      if (tags.size > maxTags)
+        fail(
+          `more than ${maxTags} tags (Waybill's cap)`,
+          'prune old tags in the repository, or subscribe to a repository with fewer tags'
+        )
+      const next = nextLink(res.headers.get('link'), url)
+      if (next && seen.has(next))
+        fail(
+          `the registry repeated a next-page link (${next})`,
+          'the registry paginates in a loop; report it to its operator'
+        )
+      if (next && tags.size === before && (body.tags?.length ?? 0) > 0)
+        fail(
+          'a page repeated tags already listed and pointed at another page',
+          'the registry paginates in a loop; report it to its operator'
+        )
+      url = next
     }
-    return tags
+    return [...tags]
   }
 
   /** The digest of a manifest by HEAD (falls back to GET + sha256); undefined when absent. */
@@ -294,7 +353,7 @@ export class RegistryClient {
       what: `reading manifest ${repository}:${reference}`
     })
     if (res.status === 404) return undefined
-    const raw = Buffer.from(await res.arrayBuffer())
+    const raw = await readBytes(res, MAX_MANIFEST_BYTES)
     const computed = 'sha256:' + createHash('sha256').update(raw).digest('hex')
     if (reference.startsWith('sha256:') && reference !== computed)
       throw new WaybillError(
@@ -321,15 +380,15 @@ export class RegistryClient {
     }
   }
 
-  /** A blob's bytes (verified against its digest). */
-  async getBlob(repository: string, digest: string): Promise<Buffer> {
+  /** A blob's bytes (verified against its digest), refused beyond `maxBytes`. */
+  async getBlob(repository: string, digest: string, maxBytes = MAX_BLOB_BYTES): Promise<Buffer> {
     const url = `${this.baseUrl}/v2/${repository}/blobs/${digest}`
     const res = await this.request(url, {
       kind: 'blob-get',
       repository,
       what: `reading blob ${repository}@${digest}`
     })
-    const buf = Buffer.from(await res.arrayBuffer())
+    const buf = await readBytes(res, maxBytes)
     if (digest.startsWith('sha256:')) {
       const got = 'sha256:' + createHash('sha256').update(buf).digest('hex')
       if (got !== digest)
@@ -363,7 +422,7 @@ export class RegistryClient {
       actions: 'pull,push',
       what: `starting a blob upload to ${repository}`
     })
-    await start.arrayBuffer()
+    await discardBody(start)
     const location = start.headers.get('location')
     if (!location)
       throw new WaybillError(`registry ${this.registry} gave no upload location for ${repository}`)
@@ -378,7 +437,7 @@ export class RegistryClient {
       body: data,
       what: `uploading blob ${d} to ${repository}`
     })
-    await res.arrayBuffer()
+    await discardBody(res)
     return d
   }
 
@@ -405,7 +464,7 @@ export class RegistryClient {
       body: raw,
       what: `pushing manifest ${repository}:${reference}`
     })
-    await res.arrayBuffer()
+    await discardBody(res)
     return (
       res.headers.get('docker-content-digest') ??
       'sha256:' + createHash('sha256').update(raw).digest('hex')
@@ -453,15 +512,12 @@ export class RegistryClient {
     this.stats?.add('token')
     let res: Response
     try {
-      res = await fetch(realmUrl, {
-        headers,
-        signal: AbortSignal.timeout(this.timeoutMs),
-        ...this.fetchExtras()
-      } as RequestInit)
+      res = await httpFetch(realmUrl, { headers }, this.transport())
     } catch (err) {
       throw this.networkError(err, `requesting a token from ${realmUrl.host}`)
     }
     if (res.status === 401 || res.status === 403) {
+      await discardBody(res)
       throw new WaybillError(
         `the token service ${realmUrl.host} for registry ${this.registry} refused the credentials (HTTP ${res.status})`,
         c
@@ -469,16 +525,18 @@ export class RegistryClient {
           : `the repository needs credentials: add a registry-credentials line for ${this.registry}`
       )
     }
-    if (!res.ok)
+    if (!res.ok) {
+      await discardBody(res)
       throw new WaybillError(
         `the token service ${realmUrl.host} for registry ${this.registry} failed (HTTP ${res.status})`,
         'retry later'
       )
-    const body = (await res.json()) as {
-      token?: string
-      access_token?: string
-      expires_in?: number
     }
+    const body = parseJson<{ token?: string; access_token?: string; expires_in?: number }>(
+      await readText(res, MAX_TOKEN_BYTES),
+      `the token from ${realmUrl.host}`,
+      this.registry
+    )
     const token = body.token ?? body.access_token
     if (!token)
       throw new WaybillError(`the token service ${realmUrl.host} returned no token`, undefined)
@@ -489,98 +547,69 @@ export class RegistryClient {
     return `Bearer ${token}`
   }
 
-  private fetchExtras(): Record<string, unknown> {
-    return this.dispatcher ? { dispatcher: this.dispatcher } : {}
-  }
-
-  private async ensureDispatcher(): Promise<void> {
-    if (!this.opts.insecureSkipTLSVerify || this.dispatcher || this.scheme === 'http') return
-    // undici backs Node's fetch; its Agent is the only way to relax TLS checks for one client.
-    const { Agent } = await import('undici')
-    this.dispatcher = new Agent({ connect: { rejectUnauthorized: false } })
-  }
-
-  private networkError(err: unknown, what: string): WaybillError {
-    const e = err as {
-      name?: string
-      message?: string
-      cause?: { code?: string; message?: string }
+  private transport(): HttpRequestOptions {
+    return {
+      timeoutMs: this.timeoutMs,
+      insecureSkipTLSVerify: this.opts.insecureSkipTLSVerify && this.scheme === 'https'
     }
-    if (e?.name === 'TimeoutError' || e?.name === 'AbortError')
+  }
+
+  private networkError(err: unknown, what: string): unknown {
+    if (!(err instanceof HttpNetworkError)) return err
+    if (err.timedOut)
       return new WaybillError(
-        `registry ${this.registry} did not answer within ${this.timeoutMs / 1000}s while ${what}`,
+        `registry ${this.registry} did not answer within ${formatDurationShort(this.timeoutMs)} while ${what}`,
         'the registry is slow or unreachable; retry later'
       )
-    const code = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err)
     const tlsHint =
-      this.scheme === 'https' && /CERT|SSL|TLS|self.signed/i.test(String(code))
+      this.scheme === 'https' && /CERT|SSL|TLS|self.signed/i.test(err.detail)
         ? `; for a registry with a private CA set insecureSkipTLSVerify, for plain HTTP add ${this.registry} to insecure-registries`
         : ''
     return new WaybillError(
-      `cannot reach registry ${this.registry} (${this.scheme}) while ${what}: ${code}`,
+      `cannot reach registry ${this.registry} (${this.scheme}) while ${what}: ${err.detail}`,
       `check the registry host and port, and the network${tlsHint}`
     )
   }
 
   /** One API call with auth, retries, timeout and the per-registry concurrency limit. */
   async request(url: string, o: RequestOptions): Promise<Response> {
-    await this.ensureDispatcher()
     return this.semaphore.run(() => this.requestWithRetry(url, o))
   }
 
   private async requestWithRetry(url: string, o: RequestOptions): Promise<Response> {
     const actions = o.actions ?? 'pull'
-    let authTried = false
-    for (let attempt = 0; ; attempt++) {
+    for (let authTried = false; ; authTried = true) {
       const auth = await this.authHeader(o.repository, actions)
       let res: Response
       try {
-        res = await this.send(url, o, auth)
+        res = await withRetry(() => this.send(url, o, auth), {
+          retries: this.retries,
+          retryBaseMs: this.retryBaseMs,
+          maxRetryAfterMs: this.maxRetryAfterMs,
+          onRetry: ({ waitMs, status, error }) =>
+            this.logger.debug(
+              `registry ${this.registry}: ${status ? `HTTP ${status}` : error?.detail} while ${o.what}; retrying in ${Math.round(waitMs)}ms`
+            )
+        })
       } catch (err) {
-        const code = (err as { cause?: { code?: string } }).cause?.code
-        // Refused connections are not retried (a registry that is down stays down for seconds).
-        if (attempt < this.retries && code !== 'ECONNREFUSED' && code !== 'ENOTFOUND') {
-          await sleep(this.backoff(attempt))
-          continue
-        }
         throw this.networkError(err, o.what)
       }
       if (res.status === 401 && !authTried) {
         const challenge = parseWwwAuthenticate(res.headers.get('www-authenticate') ?? '')
-        await res.arrayBuffer().catch(() => undefined)
-        authTried = true
+        await discardBody(res)
         if (challenge?.scheme === 'bearer') {
           await this.fetchToken(challenge, o.repository, actions)
-          attempt--
           continue
         }
         if (challenge?.scheme === 'basic' && this.credential?.username !== undefined) {
           this.basic = true
-          attempt--
           continue
         }
         throw this.statusError(401, o)
       }
-      if ((res.status === 429 || res.status >= 500) && attempt < this.retries) {
-        const retryAfter = parseRetryAfter(res.headers.get('retry-after'))
-        await res.arrayBuffer().catch(() => undefined)
-        if (retryAfter !== undefined && retryAfter > this.maxRetryAfterMs)
-          throw this.statusError(res.status, o)
-        const wait = retryAfter ?? this.backoff(attempt)
-        this.logger.debug(
-          `registry ${this.registry}: HTTP ${res.status} while ${o.what}; retrying in ${Math.round(wait)}ms`
-        )
-        await sleep(wait)
-        continue
-      }
       if (res.ok || o.accept?.includes(res.status)) return res
-      const detail = await res.text().catch(() => '')
-      throw this.statusError(res.status, o, detail)
+      throw this.statusError(res.status, o, await readSnippet(res))
     }
-  }
-
-  private backoff(attempt: number): number {
-    return this.retryBaseMs * 2 ** attempt * (0.75 + Math.random() * 0.5)
   }
 
   private async send(url: string, o: RequestOptions, auth: string | undefined): Promise<Response> {
@@ -590,16 +619,13 @@ export class RegistryClient {
       const headers: Record<string, string> = { ...o.headers }
       // Never forward Authorization across hosts (blob redirects to a CDN).
       if (auth && new URL(current).host === this.registry) headers.authorization = auth
-      const res = await fetch(current, {
-        method: o.method ?? 'GET',
-        headers,
-        body: o.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
-        ...this.fetchExtras()
-      } as RequestInit)
+      const res = await httpFetch(
+        current,
+        { method: o.method ?? 'GET', headers, body: o.body, redirect: 'manual' },
+        this.transport()
+      )
       if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
-        await res.arrayBuffer().catch(() => undefined)
+        await discardBody(res)
         current = new URL(res.headers.get('location')!, current).toString()
         continue
       }
@@ -612,6 +638,15 @@ export class RegistryClient {
     const host = this.registry
     const extra = registryErrorDetail(detail)
     const what = `${o.what} on ${host}`
+    if (
+      (status === 401 || status === 403) &&
+      host === 'ghcr.io' &&
+      this.credential?.username === 'x-access-token'
+    )
+      return new WaybillError(
+        `registry ${host} denied access (HTTP ${status}) while ${o.what}${extra}`,
+        `GITHUB_TOKEN may not read this package: give the workflow permissions: packages: read, and on the package page use Package settings → Manage Actions access to add this repository (Read); for another organisation's package set registry-credentials: ghcr.io=<user>:<token with read:packages>`
+      )
     if (status === 401 || status === 403)
       return new WaybillError(
         `registry ${host} denied access (HTTP ${status}) while ${o.what}${extra}`,
@@ -635,6 +670,14 @@ export class RegistryClient {
         'the registry has a problem; retry later'
       )
     return new WaybillError(`registry ${host} answered HTTP ${status} while ${o.what}${extra}`)
+  }
+}
+
+function parseJson<T>(text: string, what: string, registry: string): T {
+  try {
+    return JSON.parse(text) as T
+  } catch {
+    throw new WaybillError(`registry ${registry} returned ${what} that is not JSON`)
   }
 }
 

@@ -10,6 +10,8 @@ import type { Descriptor, ManifestDocument, RegistryClient } from './client.js'
 
 export const CREATED_ANNOTATION = 'org.opencontainers.image.created'
 const LABEL_SCHEMA_BUILD_DATE = 'org.label-schema.build-date'
+/** An image config is a few KiB; one that claims more is not read. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 interface ImageConfig {
   created?: string
@@ -55,11 +57,13 @@ async function readConfig(
   manifest: ManifestDocument
 ): Promise<ImageConfig | undefined> {
   const cfg = manifest.config
-  if (!cfg?.digest || (cfg.size !== undefined && cfg.size > 4 * 1024 * 1024)) return undefined
+  if (!cfg?.digest || (cfg.size !== undefined && cfg.size > MAX_CONFIG_BYTES)) return undefined
   // Only image configs carry created/labels/platform; artifacts (Helm charts, SBOMs) do not.
   if (cfg.mediaType && !/image\.config|container\.image/.test(cfg.mediaType)) return undefined
   try {
-    return JSON.parse((await client.getBlob(repository, cfg.digest)).toString('utf8'))
+    return JSON.parse(
+      (await client.getBlob(repository, cfg.digest, MAX_CONFIG_BYTES)).toString('utf8')
+    ) as ImageConfig
   } catch {
     return undefined
   }

@@ -84,11 +84,3 @@ export function formatImageReference(ref: ImageReference): string {
     (ref.digest ? `@${ref.digest}` : '')
   )
 }
-
-/** Docker's convention: localhost and 127.0.0.0/8 (and ::1) are reached over plain HTTP. */
-export function isLoopbackHost(registry: string): boolean {
-  const host = registry.startsWith('[')
-    ? registry.slice(1, registry.indexOf(']'))
-    : registry.replace(/:\d+$/, '')
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
-}

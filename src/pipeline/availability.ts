@@ -2,7 +2,7 @@ import type { Stage } from '../config/schema.js'
 import type { Freight, FreightOrigin } from '../freight/types.js'
 import { originKey } from '../freight/types.js'
 import type { State } from '../state/types.js'
-import { parseDuration } from '../util/duration.js'
+import { formatDurationShort, parseDuration } from '../util/duration.js'
 
 /** One `requestedFreight` entry of a stage, with Kargo's defaults applied. */
 export interface FreightRequest {
@@ -78,7 +78,7 @@ export function freightAvailability(
       const soaked = soakTimeMs(freight, upstream, now)
       if (soaked < req.requiredSoakTimeMs) {
         missing.push(
-          `soaked ${formatMs(soaked)} of ${formatMs(req.requiredSoakTimeMs)} in ${upstream}`
+          `soaked ${formatDurationShort(soaked, 1000)} of ${formatDurationShort(req.requiredSoakTimeMs, 1000)} in ${upstream}`
         )
         continue
       }
@@ -113,12 +113,4 @@ export function availableFreight(
       (f) => originKey(f.origin) === key && freightAvailability(stageName, stage, f, now).available
     )
     .sort(compareNewestFirst)
-}
-
-function formatMs(ms: number): string {
-  const s = Math.floor(ms / 1000)
-  if (s < 120) return `${s}s`
-  const m = Math.floor(s / 60)
-  if (m < 120) return `${m}m`
-  return `${Math.floor(m / 60)}h${m % 60 ? `${m % 60}m` : ''}`
 }

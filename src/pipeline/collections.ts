@@ -48,7 +48,6 @@ export function pushCollection(
   const st = stageState(draft, stage)
   const previous = st.freightHistory[0]
   const entering = new Set(Object.values(collection.items).map((i) => i.name))
-  const nowIso = now.toISOString()
   if (previous) {
     for (const ref of Object.values(previous.items)) {
       if (entering.has(ref.name)) continue
@@ -65,12 +64,27 @@ export function pushCollection(
       delete f.status.currentlyIn[stage]
     }
   }
-  for (const name of entering) {
-    const f = draft.freight[name]
-    if (f && !f.status.currentlyIn[stage]) f.status.currentlyIn[stage] = { since: nowIso }
-  }
+  markCurrentlyIn(draft, stage, collection, now)
   st.freightHistory.unshift(collection)
   if (st.freightHistory.length > MAX_FREIGHT_HISTORY) st.freightHistory.length = MAX_FREIGHT_HISTORY
+}
+
+/** Marks the collection's freight currentlyIn the stage (from now) unless it already is; returns how many. */
+export function markCurrentlyIn(
+  draft: State,
+  stage: string,
+  collection: FreightCollection,
+  now: Date
+): number {
+  let marked = 0
+  for (const ref of Object.values(collection.items)) {
+    const f = draft.freight[ref.name]
+    if (f && !f.status.currentlyIn[stage]) {
+      f.status.currentlyIn[stage] = { since: now.toISOString() }
+      marked++
+    }
+  }
+  return marked
 }
 
 /** Marks every freight of the collection verified in the stage. */

@@ -4,6 +4,9 @@ import { loadProjectOrThrow, type ProjectModel, type Stage } from '../config/ind
 import { UsageError } from '../util/errors.js'
 import { openStateStore } from '../state/open.js'
 import { deploymentHook } from './deploy-hook.js'
+import { commitStatusHooks } from './commit-status-hook.js'
+import { pullRequestCleanupHook } from './pull-requests.js'
+import { hasVerification } from './verification-config.js'
 import { defaultWorkRoot, newRunId, type PipelineContext } from './reconcile.js'
 
 /** A running promotion's lease: long enough for any step, short enough that a crashed run's work is resumed. */
@@ -32,14 +35,46 @@ export async function openPipeline(ctx: CommandContext): Promise<PipelineContext
     actor: ctx.actor,
     runURL: ctx.runURL,
     repository,
-    onPromotion:
-      ctx.deployments && repository && ctx.services.github.token
-        ? deploymentHook(ctx.services, ctx.logger, repository)
-        : undefined,
+    ...promotionHooks(ctx, model, repository),
     waitMs: ctx.waitMs,
     runId: newRunId(),
     workRoot: defaultWorkRoot(),
     leaseMs: leaseMsFromEnv()
+  }
+}
+
+/** GitHub Deployments and commit statuses, each when enabled and a token and repository are known. */
+function promotionHooks(
+  ctx: CommandContext,
+  model: ProjectModel,
+  repository: string | undefined
+): Pick<PipelineContext, 'onPromotion' | 'onVerification'> {
+  if (!ctx.services.github.token) return {}
+  // Pull requests a finished promotion left open are closed, its generated branches deleted.
+  const cleanup = pullRequestCleanupHook(ctx.services, ctx.logger, ctx.runURL)
+  if (!repository) return { onPromotion: cleanup }
+  const deploy = ctx.deployments ? deploymentHook(ctx.services, ctx.logger, repository) : undefined
+  const statuses = ctx.commitStatuses
+    ? commitStatusHooks({
+        services: ctx.services,
+        logger: ctx.logger,
+        runURL: ctx.runURL,
+        verifies: (stage, state) => {
+          const s = model.stages.get(stage)
+          return (
+            (s !== undefined && hasVerification(s)) || !!state.stages[stage]?.healthChecks?.length
+          )
+        }
+      })
+    : undefined
+  const hooks = [deploy, statuses?.onPromotion, cleanup].filter((h) => h !== undefined)
+  return {
+    onPromotion: hooks.length
+      ? async (p, state) => {
+          for (const h of hooks) await h(p, state)
+        }
+      : undefined,
+    onVerification: statuses?.onVerification
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ProjectModel } from '../config/index.js'
 import type { Stage } from '../config/schema.js'
+import { compileUserRegex } from '../util/regex.js'
 
 interface LabelSelectorRequirement {
   key: string
@@ -13,16 +14,19 @@ interface StageSelector {
   matchExpressions?: LabelSelectorRequirement[]
 }
 
-interface PolicyLike {
+export interface PolicyLike {
   stage?: string
   stageSelector?: StageSelector
   autoPromotionEnabled?: boolean
+  autoRollback?: { onPromotion?: string[]; onVerification?: string[] }
 }
 
 function nameMatches(pattern: string, name: string): boolean {
   if (pattern.startsWith('glob:')) return globToRegExp(pattern.slice(5)).test(name)
-  if (pattern.startsWith('regex:')) return new RegExp(pattern.slice(6)).test(name)
-  if (pattern.startsWith('regexp:')) return new RegExp(pattern.slice(7)).test(name)
+  if (pattern.startsWith('regex:'))
+    return compileUserRegex(pattern.slice(6), 'stageSelector.name').test(name)
+  if (pattern.startsWith('regexp:'))
+    return compileUserRegex(pattern.slice(7), 'stageSelector.name').test(name)
   return pattern === name
 }
 
@@ -61,12 +65,14 @@ function labelsMatch(sel: StageSelector, labels: Record<string, string>): boolea
   return true
 }
 
+/** Whether a stageSelector (name pattern, labels) selects a stage. */
+export function stageSelectorMatches(sel: StageSelector, stageName: string, stage: Stage): boolean {
+  if (sel.name && !nameMatches(sel.name, stageName)) return false
+  return labelsMatch(sel, stage.metadata.labels ?? {})
+}
+
 function policyMatches(policy: PolicyLike, stageName: string, stage: Stage): boolean {
-  const sel = policy.stageSelector
-  if (sel) {
-    if (sel.name && !nameMatches(sel.name, stageName)) return false
-    return labelsMatch(sel, (stage.metadata.labels ?? {}) as Record<string, string>)
-  }
+  if (policy.stageSelector) return stageSelectorMatches(policy.stageSelector, stageName, stage)
   return policy.stage === stageName
 }
 
@@ -75,14 +81,17 @@ function policyMatches(policy: PolicyLike, stageName: string, stage: Stage): boo
  * first match wins), then the legacy Project.spec.promotionPolicies. No matching policy → manual.
  */
 export function autoPromotionEnabled(model: ProjectModel, stageName: string): boolean {
+  return Boolean(stagePolicy(model, stageName)?.autoPromotionEnabled)
+}
+
+/** The promotion policy that applies to a stage (first match wins), if any. */
+export function stagePolicy(model: ProjectModel, stageName: string): PolicyLike | undefined {
   const stage = model.stages.get(stageName)
-  if (!stage) return false
+  if (!stage) return undefined
   const policies: PolicyLike[] = [
     ...((model.projectConfig?.spec?.promotionPolicies ?? []) as PolicyLike[]),
-    ...(((model.project?.spec as { promotionPolicies?: PolicyLike[] } | undefined)
-      ?.promotionPolicies ?? []) as PolicyLike[])
+    ...((model.project?.spec as { promotionPolicies?: PolicyLike[] } | undefined)
+      ?.promotionPolicies ?? [])
   ]
-  for (const p of policies)
-    if (policyMatches(p, stageName, stage)) return Boolean(p.autoPromotionEnabled)
-  return false
+  return policies.find((p) => policyMatches(p, stageName, stage))
 }

@@ -2,15 +2,11 @@ import { ulid } from 'ulid'
 import type { ProjectModel } from '../config/index.js'
 import type { Freight } from '../freight/types.js'
 import { originKey } from '../freight/types.js'
-import { inflateSteps } from '../promotion/tasks.js'
+import { inflateSteps, type StepVar } from '../promotion/tasks.js'
+import { compact } from '../state/serialize.js'
 import type { StepEffect } from '../steps/types.js'
-import type {
-  FreightCollection,
-  HealthCheck,
-  Promotion,
-  PromotionPhase,
-  State
-} from '../state/types.js'
+import type { FreightCollection, HealthCheck, Promotion, State } from '../state/types.js'
+import { isTerminalPhase } from '../state/types.js'
 import { WaybillError } from '../util/errors.js'
 import { freightCollectionId } from '../freight/id.js'
 import {
@@ -22,15 +18,8 @@ import {
 import { hasVerification } from './verification-config.js'
 import { availableFreight, freightRequests } from './availability.js'
 
-export const TERMINAL_PHASES: readonly PromotionPhase[] = [
-  'Succeeded',
-  'Failed',
-  'Errored',
-  'Aborted'
-]
-
 export function isTerminal(p: Promotion): boolean {
-  return TERMINAL_PHASES.includes(p.phase)
+  return isTerminalPhase(p.phase)
 }
 
 /** Promotions of a stage in creation order (names embed a ULID, so lexical order is creation order). */
@@ -46,11 +35,6 @@ export function nextPromotion(state: State, stage: string): Promotion | undefine
   return ps.find((p) => p.phase === 'Running') ?? ps.find((p) => p.phase === 'Pending')
 }
 
-export function isControlFlow(model: ProjectModel, stage: string): boolean {
-  const s = model.stages.get(stage)
-  return !s?.spec.promotionTemplate?.spec?.steps?.length
-}
-
 export interface NewPromotion {
   stage: string
   freight: Freight
@@ -60,6 +44,8 @@ export interface NewPromotion {
   /** A manual promotion of freight that is not the newest candidate holds auto-promotion. */
   hold?: boolean
   now: Date
+  /** `promote --override-windows`: may start while the stage's promotion windows are closed. */
+  overrideWindows?: boolean
 }
 
 /**
@@ -100,9 +86,7 @@ export function createPromotion(draft: State, model: ProjectModel, req: NewPromo
       `stage '${req.stage}' does not exist`,
       `stages: ${[...model.stages.keys()].join(', ')}`
     )
-  const template = stage.spec.promotionTemplate?.spec ?? {}
-  const vars = [...(stage.spec.vars ?? []), ...(template.vars ?? [])]
-  const steps = inflateSteps(template.steps ?? [], model, vars)
+  const { steps, vars } = configuredSteps(model, req.stage)
   const id = ulid(req.now.getTime()).toLowerCase()
   const name = `${req.stage}.${id}.${req.freight.name.slice(0, 7)}`
   const promotion: Promotion = {
@@ -116,7 +100,10 @@ export function createPromotion(draft: State, model: ProjectModel, req: NewPromo
     runURL: req.runURL,
     auto: req.auto,
     hold: req.hold,
-    steps: steps as unknown[],
+    ...(req.overrideWindows
+      ? { windowOverride: { actor: req.actor, runURL: req.runURL, at: req.now.toISOString() } }
+      : {}),
+    steps: steps,
     vars,
     currentStep: 0,
     stepExecutionMetadata: [],
@@ -133,6 +120,59 @@ export function createPromotion(draft: State, model: ProjectModel, req: NewPromo
     runURL: req.runURL
   })
   return promotion
+}
+
+/**
+ * The steps (tasks inflated) and vars a promotion to `stageName` runs, from the loaded config: the
+ * reviewed config at the commit this run checked out, never the copy stored in the state.
+ */
+export function configuredSteps(
+  model: ProjectModel,
+  stageName: string
+): { steps: unknown[]; vars: StepVar[] } {
+  const stage = model.stages.get(stageName)
+  const template = stage?.spec.promotionTemplate?.spec ?? {}
+  const vars = [...(stage?.spec.vars ?? []), ...(template.vars ?? [])]
+  return { steps: inflateSteps(template.steps ?? [], model, vars), vars }
+}
+
+/**
+ * Makes a promotion about to run use the config's steps; returns why it must not run otherwise.
+ * A promotion that has not started takes the config's steps and vars now (nothing of the stored
+ * ones ran), whatever the state branch says it holds. One already running (a crashed or waiting
+ * run's) resumes only when its stored steps are exactly the config's: its step index, outputs and
+ * metadata refer to that list, so a config change mid-way, or steps written into the state by
+ * hand, stop it instead of running something nobody reviewed.
+ */
+export function bindToConfig(
+  p: Promotion,
+  model: ProjectModel,
+  starting: boolean
+): string | undefined {
+  let configured: { steps: unknown[]; vars: StepVar[] }
+  try {
+    configured = configuredSteps(model, p.stage)
+  } catch (err) {
+    return `its steps cannot be resolved from the config: ${(err as Error).message}`
+  }
+  if (configured.steps.length === 0) return `stage ${p.stage} has no promotion steps in the config`
+  if (starting) {
+    p.steps = configured.steps
+    p.vars = configured.vars
+    p.currentStep = 0
+    p.stepExecutionMetadata = []
+    p.state = {}
+    delete p.healthChecks
+    return undefined
+  }
+  if (
+    compact(p.steps) !== compact(configured.steps) ||
+    compact(p.vars ?? []) !== compact(configured.vars)
+  )
+    return `its steps or vars differ from the promotion template of stage ${p.stage} in the config this run checked out (the config changed while it ran, or the state was edited); it was stopped without running another step: promote again`
+  if (!Number.isInteger(p.currentStep) || p.currentStep < 0 || p.currentStep >= p.steps.length)
+    return `its current step ${p.currentStep} is outside its ${p.steps.length} steps`
+  return undefined
 }
 
 /** Takes the run lease on a promotion; false if another run holds a live lease or it is finished. */

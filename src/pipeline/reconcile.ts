@@ -3,10 +3,10 @@ import os from 'node:os'
 import path from 'node:path'
 import crypto from 'node:crypto'
 import type { ProjectModel } from '../config/index.js'
-import { stageOrder } from '../config/graph.js'
+import { isControlFlow, stageOrder } from '../config/graph.js'
+import { messageChannelLookup } from '../config/model.js'
 import type { Freight } from '../freight/types.js'
 import { originKey } from '../freight/types.js'
-import { freightCollectionId } from '../freight/id.js'
 import { runPromotion } from '../promotion/engine.js'
 import type { Services } from '../runtime/services.js'
 import type { StateStore } from '../state/store.js'
@@ -15,17 +15,19 @@ import type { Logger } from '../util/logger.js'
 import { errorMessage } from '../util/errors.js'
 import { availableFreight, freightRequests } from './availability.js'
 import {
+  collectionWith,
   currentCollection,
   markCollectionVerified,
+  markCurrentlyIn,
   MAX_VERIFICATIONS,
-  stageState
+  pushCollection
 } from './collections.js'
 import { autoPromotionEnabled } from './policies.js'
 import {
   applyPromotionResult,
+  bindToConfig,
   claimPromotion,
   createPromotion,
-  isControlFlow,
   isTerminal,
   nextPromotion,
   promotionCollection,
@@ -33,8 +35,11 @@ import {
 } from './promotions.js'
 import { evaluateVerification } from './verification.js'
 import type { PromotionHook } from './deploy-hook.js'
+import type { VerificationHook } from './commit-status-hook.js'
 import { hasVerification, verificationTimeoutMs } from './verification-config.js'
 import { cloneJson } from '../state/draft.js'
+import { frozenText, runSchedule } from './gates.js'
+import { queueRollback } from './rollback.js'
 
 /** Everything the pipeline needs for one run. */
 export interface PipelineContext {
@@ -43,7 +48,7 @@ export interface PipelineContext {
   project: string
   services: Services
   logger: Logger
-  now(): Date
+  now: () => Date
   actor?: string
   runURL?: string
   /** owner/repo the action runs in. */
@@ -58,6 +63,13 @@ export interface PipelineContext {
   leaseMs: number
   /** Called when a promotion starts running and after each run of it (GitHub Deployments). */
   onPromotion?: PromotionHook
+  /** Called after each verification of a stage (commit statuses). */
+  onVerification?: VerificationHook
+  /**
+   * Stages this run was explicitly asked to promote (`promote --stage`, the environment-gated
+   * job). Promotions of a stage that does not auto-promote run only in such a run.
+   */
+  promoteStages?: ReadonlySet<string>
 }
 
 export function newRunId(): string {
@@ -77,10 +89,20 @@ export interface PipelineActivity {
   waiting: Promotion[]
   verified: Array<{ stage: string; freight: string[]; phase: string; message: string }>
   errors: string[]
+  /** Promotions this run was not allowed to run (left as they are), with why. */
+  refused: RefusedPromotion[]
+}
+
+export interface RefusedPromotion {
+  promotion: string
+  stage: string
+  reason: string
+  /** Held by a closed promotion window: it stays Pending and starts on a later run. */
+  frozen?: boolean
 }
 
 export function emptyActivity(): PipelineActivity {
-  return { created: [], finished: [], waiting: [], verified: [], errors: [] }
+  return { created: [], finished: [], waiting: [], verified: [], errors: [], refused: [] }
 }
 
 /** The freight auto-promotion would pick for one origin of a stage (Kargo's SelectAutoPromotionCandidates). */
@@ -143,24 +165,21 @@ export async function reconcileControlFlow(ctx: PipelineContext): Promise<number
           }
         }
         const newest = available[0]
-        if (newest) {
-          const st = stageState(draft, stageName)
-          const key = originKey(newest.origin)
-          const cur = st.freightHistory[0]
-          if (cur?.items[key]?.name !== newest.name) {
-            const items = {
-              ...(cur?.items ?? {}),
-              [key]: { name: newest.name, origin: newest.origin }
-            }
-            st.freightHistory.unshift({
-              id: freightCollectionId(Object.values(items).map((i) => i.name)),
-              items,
-              verificationHistory: []
-            })
-            st.freightHistory.length = Math.min(st.freightHistory.length, 10)
-            marked++
-          }
+        if (
+          newest &&
+          currentCollection(draft, stageName)?.items[originKey(newest.origin)]?.name !== newest.name
+        ) {
+          pushCollection(draft, stageName, collectionWith(draft, stageName, newest), now)
+          marked++
         }
+      }
+      // State written before control-flow stages went through pushCollection has current freight
+      // that is not currentlyIn the stage: its soak there starts now instead of never.
+      const current = currentCollection(draft, stageName)
+      if (current) {
+        const entered = markCurrentlyIn(draft, stageName, current, now)
+        if (entered) names.push(`${entered} current in ${stageName}`)
+        marked += entered
       }
     }
     return marked
@@ -211,19 +230,123 @@ export async function autoPromote(
   return created
 }
 
-/** Runs (or resumes) the next promotion of a stage. Returns it as it ended this run, or undefined. */
+/**
+ * Why this run may not run promotions of a stage, or undefined when it may. A stage that does not
+ * auto-promote is promoted only by a run asked to promote it (the environment-gated `promote`
+ * job): a Pending or Running promotion found in the state (which anyone who can push the state
+ * branch can write) must not reach it from the scheduled reconcile, past the environment's
+ * required reviewers.
+ */
+export function promotionRunRefusal(
+  ctx: PipelineContext,
+  stageName: string,
+  promotion?: Promotion
+): string | undefined {
+  if (autoPromotionEnabled(ctx.model, stageName) || ctx.promoteStages?.has(stageName))
+    return undefined
+  // A promotion that a promote run started (past the environment's reviewers) and that now waits
+  // (a pull request, Argo CD health) is resumed by whichever run comes next: the schedule, or the
+  // delete event of its merged branch. Its steps are still the reviewed config's (bindToConfig).
+  if (promotion?.phase === 'Running' && promotion.startedBy?.command === 'promote') return undefined
+  return `stage ${stageName} does not auto-promote: its promotions run only in a run asked to promote it (waybill promote --stage ${stageName}, the environment-gated job), never in reconcile`
+}
+
+/**
+ * Runs (or resumes) the next promotion of a stage with the steps of the loaded config. Returns it
+ * as it ended this run, or undefined when there is none this run may take (a refusal is passed
+ * to `onRefused`, the promotion left as it is).
+ */
 export async function advanceStage(
   ctx: PipelineContext,
-  stageName: string
+  stageName: string,
+  onRefused?: (refused: RefusedPromotion) => void
 ): Promise<Promotion | undefined> {
   let claimed: Promotion | undefined
   let snapshot: State | undefined
+  let refused: RefusedPromotion | undefined
+  let stopped: Promotion | undefined
   await ctx.store.update((draft) => {
-    claimed = undefined
+    claimed = refused = stopped = undefined
     const next = nextPromotion(draft, stageName)
     if (!next) return undefined
+    const refusal = promotionRunRefusal(ctx, stageName, next)
+    if (refusal) {
+      refused = { promotion: next.name, stage: stageName, reason: refusal }
+      return undefined
+    }
     const starting = next.phase === 'Pending'
+    // Windows gate starting a promotion; one already running (waiting on a PR, health) goes on.
+    const schedule = starting ? runSchedule(ctx, stageName) : undefined
+    if (schedule && !schedule.open && !next.windowOverride) {
+      refused = {
+        promotion: next.name,
+        stage: stageName,
+        reason: frozenText(schedule),
+        frozen: true
+      }
+      return undefined
+    }
     if (!claimPromotion(draft, next.name, ctx.runId, ctx.now(), ctx.leaseMs)) return undefined
+    const live = draft.promotions[next.name]
+    const now = ctx.now()
+    live.executedBy = {
+      runId: ctx.runId,
+      runURL: ctx.runURL,
+      actor: ctx.actor,
+      command: ctx.promoteStages?.has(stageName) ? 'promote' : 'reconcile',
+      at: now.toISOString()
+    }
+    if (starting) live.startedBy = { ...live.executedBy }
+    const mismatch = bindToConfig(live, ctx.model, starting)
+    if (mismatch) {
+      const errored: Promotion = {
+        ...cloneJson(live),
+        phase: 'Errored',
+        message: `not run: ${mismatch}`,
+        finishedAt: now.toISOString()
+      }
+      applyPromotionResult(
+        draft,
+        ctx.model,
+        { promotion: errored, effects: [], healthChecks: [] },
+        now
+      )
+      stopped = errored
+      return `promotion: ${next.name} errored (steps do not match the config)`
+    }
+    if (!starting && live.executedBy.runId !== live.startedBy?.runId)
+      draft.audit.push({
+        at: now.toISOString(),
+        actor: ctx.actor,
+        action: 'run',
+        stage: stageName,
+        freight: live.freight,
+        promotion: live.name,
+        runURL: ctx.runURL,
+        message: `resumed by ${live.executedBy.command ?? 'reconcile'} run ${ctx.runId}`
+      })
+    if (schedule && !schedule.open && live.windowOverride)
+      draft.audit.push({
+        at: now.toISOString(),
+        actor: live.windowOverride.actor,
+        action: 'override-windows',
+        stage: stageName,
+        freight: live.freight,
+        promotion: live.name,
+        runURL: live.windowOverride.runURL,
+        message: `started while ${schedule.reason ?? 'the promotion windows were closed'}: windows overridden by ${live.windowOverride.actor ?? 'unknown'} (run ${live.windowOverride.runURL ?? ctx.runId})`
+      })
+    if (starting)
+      draft.audit.push({
+        at: now.toISOString(),
+        actor: ctx.actor,
+        action: 'run',
+        stage: stageName,
+        freight: live.freight,
+        promotion: live.name,
+        runURL: ctx.runURL,
+        message: `started by ${ctx.promoteStages?.has(stageName) ? 'promote' : 'reconcile'} run ${ctx.runId}`
+      })
     const freight = draft.freight[next.freight]
     // Promotions queued together (one per origin) each see what the previous one deployed.
     if (starting && freight)
@@ -238,6 +361,14 @@ export async function advanceStage(
     snapshot = cloneJson(draft)
     return `promotion: ${next.name} running`
   })
+  if (refused) {
+    onRefused?.(refused)
+    return undefined
+  }
+  if (stopped) {
+    ctx.logger.error(`✘ ${stopped.name} Errored: ${stopped.message ?? ''}`)
+    return stopped
+  }
   if (!claimed || !snapshot) return undefined
   const promotion = claimed
   if (promotion.stepExecutionMetadata.length === 0) await ctx.onPromotion?.(promotion, snapshot)
@@ -257,7 +388,8 @@ export async function advanceStage(
           logger: ctx.logger,
           workRoot,
           now: ctx.now,
-          waitMs: ctx.waitMs
+          waitMs: ctx.waitMs,
+          messageChannel: messageChannelLookup(ctx.model)
         })
     )
   } catch (err) {
@@ -270,22 +402,57 @@ export async function advanceStage(
   } finally {
     fs.rmSync(workRoot, { recursive: true, force: true })
   }
+  /** The promotion as the state has it when this run's result could not be recorded. */
+  let unrecorded: { live?: Promotion } | undefined
   const applied = await ctx.store.update((draft) => {
     const live = draft.promotions[promotion.name]
+    unrecorded = undefined
     if (!live || live.lease?.holder !== ctx.runId) {
       // Aborted (or taken over) while we ran: keep what the state says.
+      unrecorded = { live: live && cloneJson(live) }
       return undefined
     }
     applyPromotionResult(draft, ctx.model, result, ctx.now())
     const p = result.promotion
     return `promotion: ${p.name} ${p.phase.toLowerCase()}${p.message ? ` (${p.message.split('\n')[0].slice(0, 120)})` : ''}`
   })
+  if (unrecorded?.live) {
+    const live = unrecorded.live
+    ctx.logger.warn(
+      `${live.name} is ${live.phase} in the state: aborted or taken over by another run while this one ran (this run's result, ${result.promotion.phase}, was not recorded)`
+    )
+    return live
+  }
+  if (unrecorded) {
+    const vanished = vanishedOutcome(result.promotion)
+    ctx.logger.error(`✘ ${vanished.name} ${vanished.phase}: ${vanished.message}`)
+    return vanished
+  }
   const p = result.promotion
   if (p.phase !== 'Running') await ctx.onPromotion?.(p, applied.state)
   if (p.phase === 'Succeeded') ctx.logger.info(`✔ ${p.name} succeeded`)
   else if (p.phase === 'Running') ctx.logger.info(`… ${p.name} waiting: ${p.message ?? ''}`)
   else ctx.logger.error(`✘ ${p.name} ${p.phase}: ${p.message ?? ''}`)
+  if (p.phase === 'Failed' || p.phase === 'Errored')
+    await queueRollback(ctx, stageName, {
+      on: 'promotion',
+      promotion: p.name,
+      phase: p.phase,
+      message: p.message
+    })
   return p
+}
+
+/**
+ * A promotion whose record vanished from the state while this run executed it: the steps ran,
+ * possibly deployed, and nothing records it, so it is reported as an error, never a success.
+ */
+function vanishedOutcome(result: Promotion): Promotion {
+  return {
+    ...result,
+    phase: 'Errored',
+    message: `its record vanished from the state while this run executed it (the steps ended ${result.phase}${result.message ? `: ${result.message}` : ''}); the result was not recorded: check the stage and promote again`
+  }
 }
 
 /**
@@ -332,7 +499,7 @@ export async function verifyStages(
       }
     }
     const freightNames = Object.values(collection.items).map((i) => i.name)
-    await ctx.store.update((draft) => {
+    const recorded = await ctx.store.update((draft) => {
       const dst = draft.stages[stageName]
       const c = dst?.freightHistory[0]
       if (!c || c.id !== collection.id) return undefined
@@ -363,6 +530,14 @@ export async function verifyStages(
       }
       return `verification: ${stageName} ${outcome.phase.toLowerCase()}`
     })
+    await ctx.onVerification?.({ stage: stageName, ...outcome }, recorded.state)
+    if (collection.promotion && (outcome.phase === 'Failed' || outcome.phase === 'Error'))
+      await queueRollback(ctx, stageName, {
+        on: 'verification',
+        promotion: collection.promotion,
+        phase: outcome.phase,
+        message: outcome.message
+      })
     out.push({
       stage: stageName,
       freight: freightNames,
@@ -396,7 +571,12 @@ export async function reconcilePipeline(
     for (const stageName of stageOrder(ctx.model)) {
       if (opts.stages && !opts.stages.has(stageName)) continue
       for (;;) {
-        const p = await advanceStage(ctx, stageName)
+        const p = await advanceStage(ctx, stageName, (r) => {
+          if (activity.refused.some((x) => x.promotion === r.promotion)) return
+          activity.refused.push(r)
+          if (r.frozen) ctx.logger.info(`promotion ${r.promotion} waits: ${r.reason}`)
+          else ctx.logger.warn(`promotion ${r.promotion} was not run: ${r.reason}`)
+        })
         if (!p) break
         if (p.phase === 'Running') {
           if (!waitingSeen.has(p.name)) activity.waiting.push(p)

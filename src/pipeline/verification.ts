@@ -10,6 +10,7 @@ import {
   summarizeHealth
 } from '../promotion/health.js'
 import { stepRegistry } from '../steps/index.js'
+import { grantCapabilities, type Capability } from '../steps/capabilities.js'
 import type { StepContext, StepResult } from '../steps/types.js'
 import { githubClient } from '../integrations/github.js'
 import { requireGitHubRepo } from '../integrations/repo-url.js'
@@ -25,7 +26,7 @@ export interface VerificationOptions {
   project: string
   services: Services
   logger: Logger
-  now(): Date
+  now: () => Date
   /** owner/repo of the repository the action runs in (default for githubChecks). */
   repository?: string
   /** When verification started (for githubChecks' noChecksTimeout). */
@@ -156,10 +157,10 @@ async function runCheck(
   const uses = check.http ? 'http' : check.uses!
   const step = stepRegistry.get(uses)
   if (!step) return { status: 'Errored', message: `step '${uses}' is not available` }
-  const config = step.parse(evaluateTemplate(check.http ?? check.config ?? {}, env))
+  const config: unknown = step.parse(evaluateTemplate(check.http ?? check.config ?? {}, env))
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-verify-'))
   try {
-    const ctx: StepContext = {
+    const ctx: StepContext<Capability> = {
       workDir,
       project: opts.project,
       stage: stageName,
@@ -170,7 +171,7 @@ async function runCheck(
       outputs: {},
       state,
       logger: opts.logger,
-      services: opts.services,
+      caps: grantCapabilities(step.capabilities, opts.services, { logger: opts.logger }),
       now: opts.now
     }
     const res = await step.run(config, ctx)

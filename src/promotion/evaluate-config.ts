@@ -12,6 +12,7 @@ import {
 } from '../expressions/index.js'
 import type { StepVar } from './tasks.js'
 import type { StepDefinition } from '../steps/types.js'
+import { StepConfigError } from '../steps/define.js'
 
 /** What a promotion's expressions see (kargo-reference §4.3). */
 export interface PromotionExprContext {
@@ -103,38 +104,50 @@ export function evaluateCondition(text: string, env: ExprEnv): boolean {
 }
 
 /**
- * Evaluates expressions in a step's config, then validates it with the step's schema. Errors
- * name the step alias and the config field.
+ * Evaluates expressions in a step's config, then parses it with the step's schema. Errors name
+ * the step alias and the config field: `step '<alias>' (<step>) config.<field>: …`.
  */
 export function evaluateStepConfig<C>(
-  def: StepDefinition<C>,
+  def: Pick<StepDefinition<C>, 'name' | 'parse'>,
   config: Record<string, unknown> | undefined,
   env: ExprEnv,
   alias: string
 ): C {
+  const where = (field: string) => `step '${alias}' (${def.name}) config${field ? '.' + field : ''}`
   let evaluated: unknown
   try {
     evaluated = evaluateTemplate(config ?? {}, env)
   } catch (err) {
     const field = err instanceof ConfigFieldError ? err.field : ''
     throw new ConfigFieldError(
-      `step '${alias}' (${def.name}) config${field ? '.' + field : ''}`,
+      where(field),
       err instanceof ConfigFieldError ? err.message.replace(`${field}: `, '') : messageOf(err)
     )
   }
   try {
     return def.parse(evaluated)
   } catch (err) {
-    if (err instanceof ConfigFieldError) {
-      const inner = err.field
-        .replace(new RegExp(`^(config|${def.name.replace(/[^\w-]/g, '')})(\\.|$)`), '')
-        .replace(/^\./, '')
-      const field = inner ? `.${inner}` : ''
-      const msg = err.field ? err.message.slice(err.field.length + 2) : err.message
-      throw new ConfigFieldError(`step '${alias}' (${def.name}) config${field}`, msg, err.hint)
+    if (err instanceof StepConfigError) {
+      throw new ConfigFieldError(where(err.path), withoutField(err), err.hint)
     }
-    throw new ConfigFieldError(`step '${alias}' (${def.name}) config`, messageOf(err))
+    if (err instanceof ConfigFieldError) {
+      // A step not built with defineStep: its field is `<step>.<path>` by convention.
+      const prefix = `${def.name}.`
+      const inner =
+        err.field === def.name
+          ? ''
+          : err.field.startsWith(prefix)
+            ? err.field.slice(prefix.length)
+            : err.field
+      throw new ConfigFieldError(where(inner), withoutField(err), err.hint)
+    }
+    throw new ConfigFieldError(where(''), messageOf(err))
   }
+}
+
+/** The message of a ConfigFieldError without its `<field>: ` prefix. */
+function withoutField(err: ConfigFieldError): string {
+  return err.field ? err.message.slice(err.field.length + 2) : err.message
 }
 
 function messageOf(err: unknown): string {

@@ -9,7 +9,7 @@ export interface StepVar {
 /** The fields of a Kargo PromotionStep (src/config/schema.ts PromotionStep), structurally. */
 export interface PromotionStepLike {
   uses?: string
-  task?: { name: string; kind?: 'PromotionTask' | 'ClusterPromotionTask' | string }
+  task?: { name: string; kind?: string } // kind: PromotionTask (default) or ClusterPromotionTask
   as?: string
   if?: string
   continueOnError?: boolean
@@ -69,7 +69,7 @@ export function inflateSteps(
       if (!step.uses) {
         throw new ConfigFieldError(`steps[${i}]`, "a step must set exactly one of 'uses' or 'task'")
       }
-      out.push(stripUndefined({ ...step, uses: step.uses, task: undefined }) as InflatedStep)
+      out.push(stripUndefined({ ...step, uses: step.uses, task: undefined }))
       return
     }
     const kind = step.task.kind || 'PromotionTask'
@@ -122,7 +122,7 @@ export function inflateSteps(
           vars: vars.length || ownVars.length ? [...vars, ...ownVars] : undefined,
           config: ts.config,
           taskAlias
-        }) as InflatedStep
+        })
       )
     })
   })

@@ -4,9 +4,11 @@
  * may be hostile: nothing user-controlled is written without going through one of these.
  */
 
+import { displayText } from '../util/text.js'
+
 /** Text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: unknown): string {
-  return String(text ?? '').replace(
+  return displayText(text).replace(
     /[&<>"'`]/g,
     (c) =>
       ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' })[c]!
@@ -30,7 +32,7 @@ export function safeUrl(url: unknown): string | undefined {
  * become entities, Markdown punctuation is backslash-escaped, newlines become spaces.
  */
 export function escapeMarkdown(text: unknown): string {
-  return String(text ?? '')
+  return displayText(text)
     .replace(/\r?\n|\r/g, ' ')
     .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
     .replace(/&/g, '&amp;')
@@ -52,15 +54,13 @@ export function markdownLink(text: string, url: unknown): string {
  * character that could end the label, start markup or an entity is written that way.
  */
 export function escapeMermaid(text: unknown): string {
-  return String(text ?? '')
+  return displayText(text)
     .replace(/\r?\n|\r/g, ' ')
     .replace(/[#"<>&`[\](){}|;:\\]/g, (c) => `#${c.charCodeAt(0)};`)
 }
 
 /** First line of a text, trimmed and cut to `max` characters. */
 export function firstLine(text: unknown, max = 120): string {
-  const line = String(text ?? '')
-    .split(/\r?\n/)[0]
-    .trim()
+  const line = displayText(text).split(/\r?\n/)[0].trim()
   return line.length > max ? `${line.slice(0, max - 1)}…` : line
 }

@@ -8,19 +8,17 @@ import type { StateStore } from '../state/store.js'
 import type { State } from '../state/types.js'
 import { serializeState } from '../state/serialize.js'
 import { renderStatusPage } from './status-page.js'
+import type { DriftFinding } from '../pipeline/drift.js'
 
 /** The state branch file GitHub Pages serves (Settings → Pages → branch waybill/state). */
 export const STATUS_PAGE_FILE = 'index.html'
 
 /** The state the page shows, hashed: the page is re-rendered only when the state changed. */
-function pageFingerprint(model: ProjectModel, state: State): string {
+function pageFingerprint(model: ProjectModel, state: State, drift: DriftFinding[]): string {
   const config = [...model.stages.keys(), ...model.warehouses.keys()].join(',')
-  return crypto
-    .createHash('sha256')
-    .update(config)
-    .update(serializeState(state))
-    .digest('hex')
-    .slice(0, 16)
+  const hash = crypto.createHash('sha256').update(config)
+  if (drift.length) hash.update(JSON.stringify(drift))
+  return hash.update(serializeState(state)).digest('hex').slice(0, 16)
 }
 
 /**
@@ -31,8 +29,10 @@ function pageFingerprint(model: ProjectModel, state: State): string {
 export async function publishStatusPage(
   ctx: CommandContext,
   model: ProjectModel,
-  store?: StateStore
+  store?: StateStore,
+  opts: { drift?: DriftFinding[] } = {}
 ): Promise<boolean> {
+  const drift = opts.drift ?? []
   const s = store ?? openStateStore(ctx)
   const project = projectName(ctx)
   await s.read({ cached: Boolean(store) })
@@ -43,9 +43,9 @@ export async function publishStatusPage(
   const published =
     current?.code === 0 ? /<!-- waybill-page ([0-9a-f]+) -->/.exec(current.stdout)?.[1] : undefined
   const result = await s.update((draft) => {
-    const fingerprint = pageFingerprint(model, draft)
+    const fingerprint = pageFingerprint(model, draft, drift)
     if (fingerprint === published) return undefined
-    const html = renderStatusPage({ model, state: draft, project, generatedAt: ctx.now() })
+    const html = renderStatusPage({ model, state: draft, project, generatedAt: ctx.now(), drift })
     return {
       message: 'page: update index.html',
       files: {

@@ -9,6 +9,8 @@ import type { ProjectModel } from '../config/index.js'
 import type { Freight } from '../freight/types.js'
 import type { Promotion, State } from '../state/types.js'
 import { escapeHtml as h, firstLine, safeUrl } from './escape.js'
+import { driftHtml } from './drift.js'
+import type { DriftFinding } from '../pipeline/drift.js'
 import {
   freightByWarehouse,
   pipelineView,
@@ -29,6 +31,8 @@ export interface StatusPageInput {
   freightLimit?: number
   /** Promotions in the history. Default 100. */
   historyLimit?: number
+  /** Stages changed outside Waybill (checked live by `waybill status`). */
+  drift?: DriftFinding[]
 }
 
 // ─── layout ────────────────────────────────────────────────────────────────────────────────
@@ -205,6 +209,7 @@ function stageCard(view: PipelineView, s: StageView, box: Box, state: State): st
     const p = s.lastPromotion
     promo = `<span class="muted-text">last</span> ${link(p.phase.toLowerCase(), p.runURL, `phase ${phaseClass(p.phase)}`)} ${time(p.finishedAt ?? p.createdAt)}`
   } else if (!s.controlFlow) promo = '<span class="muted-text">never promoted</span>'
+  if (s.frozen) promo += ` <span class="frozen">❄ ${h(s.frozen)}</span>`
   return `<section class="stage ${s.status}" data-stage="${h(s.name)}" style="left:${box.x}px;top:${box.y}px;width:${box.w}px;height:${box.h}px">
 <header><span class="status-dot"></span><h3>${h(s.name)}</h3></header>
 ${rows.join('\n')}
@@ -447,7 +452,7 @@ function legend(view: PipelineView): string {
 /** The whole page. */
 export function renderStatusPage(input: StatusPageInput): string {
   const { model, state, project } = input
-  const view = pipelineView(model, state)
+  const view = pipelineView(model, state, input.generatedAt)
   const repo = input.repoUrl
     ? link(input.repoUrl.replace(/^https?:\/\/(www\.)?/, ''), input.repoUrl)
     : ''
@@ -475,6 +480,7 @@ ${repo ? `<span>${repo}</span>` : ''}
 <h2>Pipeline</h2>
 ${legend(view)}
 ${pipelineSection(view, state)}
+${driftHtml(input.drift ?? [])}
 <h2>Freight</h2>
 ${freightSection(view, state, input.freightLimit ?? 30)}
 <h2>Promotion history</h2>

@@ -5,6 +5,7 @@
  */
 import type { ProjectModel } from '../config/index.js'
 import type { State } from '../state/types.js'
+import { replaceNonPrintable, displayText } from '../util/text.js'
 import { pipelineView, type StageStatus } from './view.js'
 
 const ANSI = {
@@ -18,8 +19,7 @@ const ANSI = {
 
 /** Removes control characters (ESC sequences included) from text shown in a terminal. */
 export function terminalSafe(text: unknown): string {
-  // eslint-disable-next-line no-control-regex
-  return String(text ?? '').replace(/[\x00-\x1f\x7f-\x9f]/g, ' ')
+  return replaceNonPrintable(displayText(text))
 }
 
 /** Visible width (ANSI sequences excluded). */
@@ -53,10 +53,10 @@ const STATUS_COLOR: Record<StageStatus, string> = {
 export function renderStatusTable(
   model: ProjectModel,
   state: State,
-  opts: { color?: boolean } = {}
+  opts: { color?: boolean; now?: Date } = {}
 ): string {
   const c = (code: string, s: string) => (opts.color ? `${code}${s}${ANSI.reset}` : s)
-  const view = pipelineView(model, state)
+  const view = pipelineView(model, state, opts.now)
   const rows: string[][] = [
     ['STAGE', 'FREIGHT', 'HEALTH', 'VERIFIED', 'PROMOTION'].map((h) => c(ANSI.bold, h))
   ]
@@ -75,9 +75,10 @@ export function renderStatusTable(
           ? c(ANSI.yellow, 'running')
           : c(ANSI.red, terminalSafe(v.phase.toLowerCase()))
     const p = s.pending[0] ?? s.lastPromotion
-    const promotion = p
-      ? `${terminalSafe(p.phase)} ${terminalSafe(state.freight[p.freight]?.alias ?? p.freight.slice(0, 7))}`
-      : '-'
+    const promotion =
+      (p
+        ? `${terminalSafe(p.phase)} ${terminalSafe(state.freight[p.freight]?.alias ?? p.freight.slice(0, 7))}`
+        : '-') + (s.frozen ? ` ${c(ANSI.yellow, terminalSafe(s.frozen))}` : '')
     rows.push([
       c(STATUS_COLOR[s.status], terminalSafe(s.name)),
       freight,

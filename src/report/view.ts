@@ -4,7 +4,7 @@
  * the job summary, the status page and the terminal table.
  */
 import type { ProjectModel } from '../config/index.js'
-import { stageOrder } from '../config/graph.js'
+import { isControlFlow, stageOrder } from '../config/graph.js'
 import type { Freight } from '../freight/types.js'
 import type {
   HealthStatus,
@@ -13,6 +13,8 @@ import type {
   State,
   VerificationPhase
 } from '../state/types.js'
+import { isTerminalPhase } from '../state/types.js'
+import { frozenStages, frozenText } from '../pipeline/gates.js'
 
 export type StageStatus = 'healthy' | 'failed' | 'progressing' | 'unknown'
 
@@ -39,6 +41,8 @@ export interface StageView {
   lastPromotion?: Promotion
   /** Promotions queued or running. */
   pending: Promotion[]
+  /** Promotion windows hold its promotions: "frozen until … (…)" (absent when open). */
+  frozen?: string
   status: StageStatus
   column: number
 }
@@ -58,17 +62,12 @@ export interface PipelineView {
   columns: number
 }
 
-function isControlFlow(model: ProjectModel, stage: string): boolean {
-  return !(model.stages.get(stage)?.spec.promotionTemplate?.spec.steps ?? []).length
-}
-
 function lastPromotionOf(state: State, stage: string): Promotion | undefined {
   const name = state.stages[stage]?.lastPromotion?.name
   if (name && state.promotions[name]) return state.promotions[name]
   let last: Promotion | undefined
   for (const p of Object.values(state.promotions))
-    if (p.stage === stage && ['Succeeded', 'Failed', 'Errored', 'Aborted'].includes(p.phase))
-      if (!last || p.name > last.name) last = p
+    if (p.stage === stage && isTerminalPhase(p.phase)) if (!last || p.name > last.name) last = p
   return last
 }
 
@@ -113,7 +112,8 @@ export function stageColumns(model: ProjectModel): Map<string, number> {
   return col
 }
 
-export function pipelineView(model: ProjectModel, state: State): PipelineView {
+export function pipelineView(model: ProjectModel, state: State, now = new Date()): PipelineView {
+  const frozen = frozenStages(model, now)
   const columns = stageColumns(model)
   const warehouses = [...model.warehouses.keys()].sort()
   const edges: EdgeView[] = []
@@ -179,7 +179,8 @@ export function pipelineView(model: ProjectModel, state: State): PipelineView {
       healthIssues: st?.health?.issues ?? [],
       verification,
       lastPromotion: lastPromotionOf(state, name),
-      pending
+      pending,
+      ...(frozen.has(name) ? { frozen: frozenText(frozen.get(name)!) } : {})
     }
     stages.push({ ...partial, status: statusOf(partial), column: columns.get(name) ?? 1 })
   }

@@ -1,5 +1,6 @@
 import type { Logger } from '../util/logger.js'
 import type { Services } from './services.js'
+import type { RawArgs } from './flags.js'
 
 /** Everything a command needs, built from CLI flags or action inputs. */
 export interface CommandContext {
@@ -22,11 +23,18 @@ export interface CommandContext {
   repository?: string
   /** Record promotions as GitHub Deployments (environment = stage) in `repository`. */
   deployments?: boolean
+  /** Set commit statuses `waybill/<stage>` on promoted and source commits (unset: off). */
+  commitStatuses?: boolean
   /** How long a run may poll in place for waiting steps, in ms (0 = save and exit). */
   waitMs: number
+  /**
+   * Plan only: promotions run their steps in a scratch directory, skip the steps whose effect is
+   * remote, show the diff, and nothing is pushed or recorded.
+   */
+  dryRun?: boolean
   /** Prints machine output (stdout). */
-  print(text: string): void
-  now(): Date
+  print: (text: string) => void
+  now: () => Date
 }
 
 /** Result every command returns: the exit code and data for the action's outputs. */
@@ -37,12 +45,5 @@ export interface CommandResult {
   summary?: string
 }
 
-export type CommandArgs = Record<string, string | boolean | string[] | undefined>
-
-export interface Command {
-  name: string
-  description: string
-  /** Flags beyond the common ones: name → {type, description}. */
-  flags: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; description: string }>
-  run(ctx: CommandContext, args: CommandArgs): Promise<CommandResult>
-}
+/** A command's arguments before they are typed by its flag declaration (see commands/define.ts). */
+export type CommandArgs = RawArgs

@@ -1,5 +1,5 @@
-import type { RegistryCredential } from './runtime/services.js'
-import { UsageError } from './util/errors.js'
+import type { RegistryCredential } from './services.js'
+import { UsageError } from '../util/errors.js'
 
 /**
  * Parses `host=username:password` (or `host=token`) lines, one registry per line.

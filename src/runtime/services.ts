@@ -1,4 +1,4 @@
-import type { GitCredentials } from '../git/git.js'
+import type { GitCredentials, GitIdentity } from '../git/git.js'
 
 /**
  * Everything that reaches outside the process, configured once from action inputs or CLI flags
@@ -10,6 +10,12 @@ export interface RegistryCredential {
   password?: string
   /** A ready bearer/identity token. */
   token?: string
+}
+
+/** Who Waybill's commits are by: the author, and the committer when it differs. */
+export interface GitIdentityOptions {
+  author: GitIdentity
+  committer?: GitIdentity
 }
 
 export interface Services {
@@ -37,6 +43,8 @@ export interface Services {
     /** Namespace of Applications when a step gives none. */
     namespace: string
   }
+  /** Identity of step commits and tags and of state commits (default: WAYBILL_GIT_IDENTITY). */
+  gitIdentity?: GitIdentityOptions
   tools: {
     /** helm binary. */
     helm: string

@@ -53,7 +53,7 @@ const handler: ProxyHandler<object> = {
     const s = stateOf(target)
     if (prop === DRAFT) return s
     // After the update: read the finished (frozen) values.
-    if (s.finalized) return Reflect.get(finalize(s) as object, prop)
+    if (s.finalized) return Reflect.get(finalize(s) as object, prop) as unknown
     const src = source(s)
     if (!Object.prototype.hasOwnProperty.call(src, prop)) return Reflect.get(src, prop)
     const value = src[prop]
@@ -109,7 +109,7 @@ const handler: ProxyHandler<object> = {
     throw new Error('defineProperty is not supported on a state draft')
   },
   getPrototypeOf(target) {
-    return Object.getPrototypeOf(stateOf(target).base)
+    return Object.getPrototypeOf(stateOf(target).base) as object | null
   },
   setPrototypeOf() {
     throw new Error('setPrototypeOf is not supported on a state draft')
@@ -179,7 +179,7 @@ export function deepFreeze<T>(v: T): T {
 /** A mutable deep copy of a plain JSON document (drafts resolved to their current values). */
 export function cloneJson<T>(v: T): T {
   if (!isObject(v)) return v
-  if (Array.isArray(v)) return v.map((x) => cloneJson(x)) as T
+  if (Array.isArray(v)) return v.map((x: unknown) => cloneJson(x)) as T
   const out: Json = {}
   for (const key of Object.keys(v)) {
     const x = (v as Json)[key]

@@ -12,6 +12,8 @@ export function openStateStore(ctx: CommandContext): StateStore {
     remote: ctx.remote,
     branch: ctx.stateBranch,
     logger: ctx.logger,
+    author: ctx.services.gitIdentity?.author,
+    committer: ctx.services.gitIdentity?.committer,
     credentialsForUrl: (url) => credentialsForUrl(ctx.services, url)
   })
 }

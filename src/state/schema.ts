@@ -1,5 +1,7 @@
 import { z } from 'zod'
+import { hasControlCharacter } from '../util/text.js'
 import { fieldPath } from '../util/zod.js'
+import { PROMOTION_PHASES } from './types.js'
 
 /**
  * The shape `state.json` must have to be trusted. Objects are loose (unknown keys are kept, so a
@@ -58,7 +60,7 @@ const freightCollection = z.looseObject({
   promotion: optStr
 })
 
-const promotionPhase = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Errored', 'Aborted'])
+const promotionPhase = z.enum(PROMOTION_PHASES)
 
 const stage = z.looseObject({
   freightHistory: z.array(freightCollection),
@@ -126,7 +128,7 @@ export function validateState(doc: unknown, rawText?: string): string[] {
   if (problems.length) return problems
   const d = doc as { freight: Record<string, { name: string }> }
   for (const [key, f] of Object.entries(d.freight)) problems.push(...freightKeyProblems(key, f))
-  // Control characters can only be in the text as JSON escapes or raw C1 characters.
+  // Control characters can only be in the text as JSON escapes, or raw DEL and C1 characters.
   if (rawText === undefined || MAYBE_CONTROL_IN_JSON.test(rawText))
     problems.push(...controlCharacterProblems(d.freight, 'freight'))
   return problems
@@ -147,35 +149,24 @@ function freightKeyProblems(key: string, f: { name: string }): string[] {
   return f.name === key ? [] : [`freight.${key}.name: does not match its key (${f.name})`]
 }
 
-const MAYBE_CONTROL_IN_JSON = /\\[nrtbf]|\\u00[0-1]|\\u007[fF]|\\u00[89]|[\u0080-\u009f]/
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const MAYBE_CONTROL_IN_JSON = /\\[nrtbf]|\\u00[0-1]|\\u007[fF]|\\u00[89]|[\u007f-\u009f]/
 
 /** Every string (keys too) under `value` that holds a control character, as `path: message`. */
 export function controlCharacterProblems(value: unknown, path: string): string[] {
   const out: string[] = []
   const walk = (v: unknown, p: string) => {
     if (typeof v === 'string') {
-      if (CONTROL.test(v)) out.push(`${p}: contains a control character`)
+      if (hasControlCharacter(v)) out.push(`${p}: contains a control character`)
     } else if (Array.isArray(v)) {
       v.forEach((x, i) => walk(x, `${p}[${i}]`))
     } else if (v && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) {
-        if (CONTROL.test(k)) out.push(`${p}: key ${JSON.stringify(k)} contains a control character`)
+        if (hasControlCharacter(k))
+          out.push(`${p}: key ${JSON.stringify(k)} contains a control character`)
         walk(x, `${p}.${k}`)
       }
     }
   }
   walk(value, path)
   return out
-}
-
-/**
- * Replaces control characters with spaces (newlines included): for discovered text such as commit
- * subjects and image annotations before it becomes freight.
- */
-export function stripControlCharacters(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim()
 }

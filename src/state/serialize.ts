@@ -199,7 +199,7 @@ export function compact(value: unknown): string {
     let out = '['
     for (let i = 0; i < value.length; i++) {
       if (i) out += ','
-      const v = value[i]
+      const v: unknown = value[i]
       out += v === undefined || typeof v === 'function' ? 'null' : compact(v)
     }
     return out + ']'
@@ -224,4 +224,50 @@ export function compact(value: unknown): string {
 export function gitBlobId(content: string | Buffer): string {
   const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
   return createHash('sha1').update(`blob ${buf.length}\0`).update(buf).digest('hex')
+}
+
+/**
+ * The first duplicate or `__proto__` key in JSON text, as `path: message`, or undefined. JSON.parse
+ * keeps the last of duplicate keys and makes `__proto__` an own key that a later spread or
+ * Object.assign turns into a prototype: a state.json with either was written by something other
+ * than Waybill and is refused rather than silently collapsed. Expects text JSON.parse accepts.
+ */
+export function jsonKeyProblem(text: string): string | undefined {
+  interface Frame {
+    keys?: Set<string>
+    path: string
+    key?: string
+    index: number
+  }
+  const stack: Frame[] = []
+  const child = (f: Frame | undefined) =>
+    !f ? '' : f.keys ? `${f.path ? `${f.path}.` : ''}${f.key}` : `${f.path}[${f.index}]`
+  // Strings (keys or values) and structural characters; numbers and literals are skipped.
+  const token = /"(?:[^"\\]|\\.)*"|[{}[\],:]/g
+  let expectKey = false
+  for (let m = token.exec(text); m; m = token.exec(text)) {
+    const t = m[0]
+    const top = stack[stack.length - 1]
+    if (t === '{' || t === '[') {
+      stack.push({ path: child(top), index: 0, keys: t === '{' ? new Set() : undefined })
+      expectKey = t === '{'
+    } else if (t === '}' || t === ']') {
+      stack.pop()
+      expectKey = false
+    } else if (t === ',') {
+      if (top?.keys) expectKey = true
+      else if (top) top.index++
+    } else if (t === ':') {
+      expectKey = false
+    } else if (expectKey && top?.keys) {
+      const key = t.includes('\\') ? (JSON.parse(t) as string) : t.slice(1, -1)
+      const where = top.path || '(top level)'
+      if (key === '__proto__') return `${where}: key "__proto__" is not allowed`
+      if (top.keys.has(key)) return `${where}: duplicate key ${JSON.stringify(key)}`
+      top.keys.add(key)
+      top.key = key
+      expectKey = false
+    }
+  }
+  return undefined
 }

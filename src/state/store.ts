@@ -1,10 +1,12 @@
 import fs from 'node:fs'
-import { git, gitTry, type GitCredentials } from '../git/git.js'
+import { git, gitTry, identityEnv, WAYBILL_GIT_IDENTITY, type GitCredentials } from '../git/git.js'
+import { sleep } from '../util/sleep.js'
+import { hasControlCharacter } from '../util/text.js'
 import { WaybillError, trimOutput } from '../util/errors.js'
 import { redact, type Logger } from '../util/logger.js'
 import { migrateState, documentVersion } from './migrations.js'
 import { validateRecord, validateState, type StateSection } from './schema.js'
-import { StateSerializer, gitBlobId } from './serialize.js'
+import { StateSerializer, compact, gitBlobId, jsonKeyProblem } from './serialize.js'
 import { cloneJson, createDraft, deepFreeze, finishDraft } from './draft.js'
 import { STATE_SCHEMA_VERSION, emptyState, type State } from './types.js'
 
@@ -13,7 +15,6 @@ export const STATE_FILE = 'state.json'
 export const DEFAULT_MAX_STATE_BYTES = 50 * 1024 * 1024
 /** Enough for ~20 runs writing at once (measured in __tests__/reliability/races.test.ts). */
 export const DEFAULT_MAX_ATTEMPTS = 30
-export const DEFAULT_AUTHOR = { name: 'waybill', email: 'waybill@users.noreply.github.com' }
 
 export interface StateStoreOptions {
   /** A Git repository (working copy or bare) used for objects and the private ref. */
@@ -32,8 +33,10 @@ export interface StateStoreOptions {
   maxBytes?: number
   /** Backoff between attempts: the n-th wait is random in [0, min(maxMs, baseMs·2ⁿ)]. */
   backoff?: { baseMs: number; maxMs: number }
-  /** Commit author (default env WAYBILL_GIT_AUTHOR_NAME/EMAIL, else waybill <waybill@users.noreply.github.com>). */
+  /** Commit author (default env WAYBILL_GIT_AUTHOR_NAME/EMAIL, else WAYBILL_GIT_IDENTITY). */
   author?: { name: string; email: string }
+  /** Committer (default: the author). */
+  committer?: { name: string; email: string }
 }
 
 /** What a mutator returns: the commit message, optionally with extra files, or undefined for "nothing to do". */
@@ -93,8 +96,6 @@ interface Snapshot {
   /** The document at this tip (current schema version), deep-frozen: the base of every draft. */
   base: State
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const REJECTED =
   /\[rejected\]|\[remote rejected\]|stale info|fetch first|non-fast-forward|cannot lock ref|failed to update ref|failed to lock|Unable to create .*\.lock/i
@@ -179,6 +180,7 @@ export class StateStore {
       }
       if (changes.size === 0) return { state: next, committed: false, attempts: attempt }
       if (changes.has(STATE_FILE)) {
+        this.checkSize(changes.get(STATE_FILE) as string, next, message)
         const problems = changedRecordProblems(snap.base, next)
         if (problems.length)
           throw new WaybillError(
@@ -215,6 +217,19 @@ export class StateStore {
     }
   }
 
+  /**
+   * Refuses to write a state.json that this store (or any later command) would refuse to read:
+   * the write fails, naming what is big, and the branch keeps its last readable state.
+   */
+  private checkSize(text: string, next: State, message: string): void {
+    const bytes = Buffer.byteLength(text, 'utf8')
+    if (bytes <= this.maxBytes) return
+    throw new WaybillError(
+      `refusing to write state.json of ${bytes} bytes (${message}): over the ${this.maxBytes}-byte limit; largest parts: ${largestParts(next).join(', ')}`,
+      `the branch ${this.branch} was left unchanged; lower what the largest part keeps (discoveryLimit, GC limits) or report a bug if it should not grow like this`
+    )
+  }
+
   // ---------- reading ----------
 
   private credentials: GitCredentials | undefined
@@ -235,7 +250,7 @@ export class StateStore {
     const { remote, repoDir } = this.options
     let url = remote
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(remote) && !remote.includes('/')) {
-      const res = await gitTry(['remote', 'get-url', remote], { cwd: repoDir })
+      const res = await gitTry(['remote', 'get-url', '--', remote], { cwd: repoDir })
       if (res.code === 0) url = res.stdout.trim()
     }
     this.credentials = pick(url)
@@ -259,6 +274,7 @@ export class StateStore {
       '--quiet',
       '--no-tags',
       '--no-write-fetch-head',
+      '--end-of-options',
       remote,
       `+refs/heads/${branch}:${this.privateRef}`
     ]
@@ -298,12 +314,13 @@ export class StateStore {
     const hint = `fix or revert the last commit on branch ${this.branch} (git log ${this.branch}); Waybill never overwrites a state it cannot read`
     const entries = await this.listTree(tip)
     const file = entries.find((e) => e.name === STATE_FILE)
-    if (!file) {
-      this.options.logger.warn(
-        `branch ${this.branch} has no ${STATE_FILE}; starting from an empty state`
+    if (!file)
+      // Every commit Waybill makes on its branch carries state.json: a branch without one (main,
+      // a stage branch) holds someone else's content, and Waybill's commits would mix into it.
+      throw new WaybillError(
+        `branch ${this.branch} (commit ${tip.slice(0, 7)}) has no ${STATE_FILE}: it is not a Waybill state branch, and Waybill will not write its state onto it`,
+        `pass --state-branch (input state-branch) naming a branch only Waybill writes, e.g. waybill/state; Waybill creates it on the first write`
       )
-      return { tip, entries, blobText: undefined, base: deepFreeze(emptyState()) }
-    }
     if (file.type !== 'blob') throw new WaybillError(`${where} is not a file`, hint)
     if ((file.size ?? 0) > this.maxBytes)
       throw new WaybillError(
@@ -337,6 +354,8 @@ export class StateStore {
         `state: migrating ${STATE_FILE} from schema version ${version} to ${STATE_SCHEMA_VERSION} (${applied.map((m) => m.description).join('; ')}); written with the next change`
       )
     }
+    const keyProblem = jsonKeyProblem(blobText)
+    if (keyProblem) throw new WaybillError(`${where} is corrupt: ${keyProblem}`, hint)
     const problems = validateState(current, blobText)
     if (problems.length) throw new WaybillError(`${where} is invalid: ${summarize(problems)}`, hint)
     return { tip, entries, blobText, base: deepFreeze(current as unknown as State) }
@@ -380,8 +399,8 @@ export class StateStore {
     }
     const { id: tree, entries: written } = await this.writeTree(entries, blobs)
     const author = this.options.author ?? {
-      name: process.env.WAYBILL_GIT_AUTHOR_NAME || DEFAULT_AUTHOR.name,
-      email: process.env.WAYBILL_GIT_AUTHOR_EMAIL || DEFAULT_AUTHOR.email
+      name: process.env.WAYBILL_GIT_AUTHOR_NAME || WAYBILL_GIT_IDENTITY.name,
+      email: process.env.WAYBILL_GIT_AUTHOR_EMAIL || WAYBILL_GIT_IDENTITY.email
     }
     const args = ['commit-tree', tree, '-F', '-']
     if (snap.tip) args.splice(2, 0, '-p', snap.tip)
@@ -389,10 +408,11 @@ export class StateStore {
       ...this.gitOpts(),
       input: redact(message.trim()) + '\n',
       env: {
-        GIT_AUTHOR_NAME: author.name,
-        GIT_AUTHOR_EMAIL: author.email,
-        GIT_COMMITTER_NAME: author.name,
-        GIT_COMMITTER_EMAIL: author.email
+        ...identityEnv(author),
+        ...(this.options.committer && {
+          GIT_COMMITTER_NAME: this.options.committer.name,
+          GIT_COMMITTER_EMAIL: this.options.committer.email
+        })
       }
     })
     return { commit, entries: written }
@@ -451,6 +471,7 @@ export class StateStore {
         '--porcelain',
         '--no-verify',
         `--force-with-lease=${ref}:${expected ?? ''}`,
+        '--end-of-options',
         this.options.remote,
         `${commit}:${ref}`
       ],
@@ -473,8 +494,8 @@ function checkFileName(name: string): void {
     name === STATE_FILE ||
     name.startsWith('/') ||
     parts.some((p) => p === '' || p === '.' || p === '..' || p === '.git') ||
-    // eslint-disable-next-line no-control-regex
-    /[\u0000-\u001f\\]/.test(name)
+    hasControlCharacter(name) ||
+    name.includes('\\')
   )
     throw new WaybillError(`invalid file name for the state branch: '${name}'`)
 }
@@ -513,4 +534,29 @@ function changedRecordProblems(base: State, next: State): string[] {
 function summarize(problems: string[]): string {
   const shown = problems.slice(0, 5).join('; ')
   return problems.length > 5 ? `${shown}; and ${problems.length - 5} more` : shown
+}
+
+/** The biggest records of a state, `section.key (N bytes)`, largest first; a field of a record when one dominates. */
+function largestParts(state: State, count = 3): string[] {
+  const sizes: Array<[string, number]> = []
+  const size = (v: unknown) => Buffer.byteLength(compact(v), 'utf8')
+  for (const section of SECTIONS) {
+    for (const [key, value] of Object.entries(state[section] as Record<string, unknown>)) {
+      let name = `${section}.${key}`
+      const total = size(value)
+      if (value && typeof value === 'object') {
+        const fields = Object.entries(value as Record<string, unknown>).map(
+          ([k, v]) => [k, size(v)] as const
+        )
+        const big = fields.sort((a, b) => b[1] - a[1])[0]
+        if (big && big[1] > total / 2) name += `.${big[0]}`
+      }
+      sizes.push([name, total])
+    }
+  }
+  sizes.push(['audit', size(state.audit)])
+  return sizes
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, bytes]) => `${name} (${bytes} bytes)`)
 }

@@ -17,6 +17,24 @@ export interface State {
   promotions: Record<string, Promotion>
   /** Append-only record of manual actions and notable events, newest last (bounded by GC). */
   audit: AuditEntry[]
+  /**
+   * Responses to wait-for-approval / get-user-input steps, by promotion name then step alias.
+   * Kept apart from the promotion so a run saving the promotion cannot drop a response given meanwhile.
+   */
+  responses?: Record<string, Record<string, StepResponse[]>>
+}
+
+/** One answer to a waiting step, given with `waybill respond` (or the promote form). */
+export interface StepResponse {
+  actor: string
+  at: string
+  action: 'approve' | 'reject' | 'input'
+  message?: string
+  /** The submitted values (get-user-input). */
+  values?: Record<string, unknown>
+  /** The repository the response was given in: roles and unqualified teams are resolved there. */
+  repositoryURL?: string
+  runURL?: string
 }
 
 // ---------- discovery ----------
@@ -82,6 +100,11 @@ export interface ImageMetadataCacheEntry {
   annotations?: Record<string, string>
   /** Platforms found in an index (`os/arch[/variant]`), for platform selection. */
   platforms?: string[]
+  /**
+   * The image has annotations that were not kept: only the references discovery selects carry
+   * them into freight, so the cache keeps them for those alone (one is fetched again if selected).
+   */
+  annotationsOmitted?: boolean
 }
 
 export interface WarehouseState {
@@ -159,7 +182,32 @@ export interface HealthCheck {
 
 // ---------- promotions ----------
 
-export type PromotionPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Errored' | 'Aborted'
+export const PROMOTION_PHASES = [
+  'Pending',
+  'Running',
+  'Succeeded',
+  'Failed',
+  'Errored',
+  'Aborted'
+] as const
+export type PromotionPhase = (typeof PROMOTION_PHASES)[number]
+
+/** Phases a promotion never leaves: it ran to its end, failed, or was aborted. */
+export const TERMINAL_PROMOTION_PHASES: readonly PromotionPhase[] = [
+  'Succeeded',
+  'Failed',
+  'Errored',
+  'Aborted'
+]
+
+export function isTerminalPhase(phase: PromotionPhase): boolean {
+  return TERMINAL_PROMOTION_PHASES.includes(phase)
+}
+
+/** A terminal phase other than Succeeded (Failed, Errored, Aborted). */
+export function isUnsuccessfulPhase(phase: PromotionPhase): boolean {
+  return phase !== 'Succeeded' && isTerminalPhase(phase)
+}
 export type StepStatus =
   'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Errored' | 'Aborted' | 'Skipped'
 
@@ -185,8 +233,12 @@ export interface Promotion {
   startedAt?: string
   finishedAt?: string
   actor?: string
-  /** Link to the workflow run that created or last advanced it. */
+  /** Link to the workflow run that created it. */
   runURL?: string
+  /** The run that last executed its steps (set each time a run takes it up). */
+  executedBy?: PromotionRun
+  /** The run that started it (a promote run for stages that do not auto-promote). */
+  startedBy?: PromotionRun
   /** True when created by auto-promotion. */
   auto?: boolean
   /** Inflated steps (tasks expanded), fixed at creation time. */
@@ -201,6 +253,23 @@ export interface Promotion {
   lease?: { holder: string; expiresAt: string }
   /** Set on a manual promotion of freight that is not the auto-promotion candidate (holds auto-promotion). */
   hold?: boolean
+  /** Queued with `--override-windows`: starts even while the stage's promotion windows are closed. */
+  windowOverride?: { actor?: string; runURL?: string; at: string }
+  /** Set on an auto-rollback: the promotion (or the promotion whose verification) it rolls back. */
+  rollbackOf?: string
+  /** Why it was created, when not by a user or auto-promotion (`rollback of <promotion>: <why>`). */
+  reason?: string
+}
+
+export interface PromotionRun {
+  /** Waybill's run ID (host:pid:random), as in the lease. */
+  runId: string
+  /** The workflow run, when run by GitHub Actions. */
+  runURL?: string
+  actor?: string
+  /** The command that ran it: `reconcile` or `promote`. */
+  command?: string
+  at: string
 }
 
 export interface AuditEntry {

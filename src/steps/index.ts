@@ -1,21 +1,6 @@
-import type { StepDefinition } from './types.js'
-import { gitSteps } from './git/index.js'
-import { filesSteps } from './files/index.js'
-import { argocdSteps } from './argocd/index.js'
-import { controlSteps } from './control/index.js'
-import { ociSteps } from './oci/index.js'
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const all: StepDefinition<any>[] = [
-  ...gitSteps,
-  ...filesSteps,
-  ...argocdSteps,
-  ...controlSteps,
-  ...ociSteps
-]
-
-/** The step registry: every built-in step by its Kargo name. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const stepRegistry: ReadonlyMap<string, StepDefinition<any>> = new Map(
-  all.map((s) => [s.name, s])
-)
+/** The step catalogue: the registry, how steps are defined, and what they may reach. */
+export { BUILTIN_STEPS, stepRegistry } from './registry.js'
+export { defineStep, parseStepConfig, StepConfigError } from './define.js'
+export { CAPABILITIES, grantCapabilities, type Capability } from './capabilities.js'
+export { STEP_NAMES, unknownStepMessage } from './names.js'
+export type * from './types.js'

@@ -37,6 +37,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
+ * Sets an own property, so that a key such as `__proto__` stays an ordinary key of the document
+ * (plain assignment would change the object's prototype and the key would vanish on output).
+ */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true })
+}
+
+/**
  * Sets a value in a plain JSON-like tree (JSON/TOML documents), creating missing maps (or lists
  * for a numeric/`-1` component). Returns the new root.
  */
@@ -73,10 +81,11 @@ export function setInPlain(
         node = node[at]
       }
     } else if (isPlainObject(node)) {
-      if (last) node[part] = value
+      const own = Object.prototype.hasOwnProperty.call(node, part)
+      if (last) setOwn(node, part, value)
       else {
-        const child = Object.prototype.hasOwnProperty.call(node, part) ? node[part] : undefined
-        if (child === undefined || child === null) node[part] = make(parts[i + 1])
+        const child = own ? node[part] : undefined
+        if (child === undefined || child === null) setOwn(node, part, make(parts[i + 1]))
         else if (!isPlainObject(child) && !Array.isArray(child))
           throw new ConfigFieldError(
             field,
@@ -119,13 +128,12 @@ export function setInDocument(
   key: string,
   field = 'key'
 ): void {
-  const make = (next: string): Node =>
-    doc.createNode(arrayIndex(next) !== undefined ? [] : {}) as Node
-  const valueNode = (): Node => doc.createNode(value) as Node
+  const make = (next: string): Node => doc.createNode(arrayIndex(next) !== undefined ? [] : {})
+  const valueNode = (): Node => doc.createNode(value)
   if (doc.contents === null || doc.contents === undefined || isScalar(doc.contents)) {
     if (isScalar(doc.contents) && doc.contents.value !== null)
       throw new ConfigFieldError(field, `'${key}': the document is a scalar, not a map or list`)
-    doc.contents = make(parts[0]) as never
+    doc.contents = make(parts[0])
   }
   let node: unknown = doc.contents
   for (let i = 0; i < parts.length; i++) {

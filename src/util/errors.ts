@@ -53,3 +53,33 @@ export class ConfigFieldError extends WaybillError {
     this.name = 'ConfigFieldError'
   }
 }
+
+/** One configuration error, located in its file (the shape of config/problems.ts's Problem). */
+export interface ConfigProblem {
+  /** Path relative to the repository. */
+  file: string
+  line?: number
+  column?: number
+  /** The resource's kind and name (`Stage`, `uat`). */
+  kind?: string
+  name?: string
+  /** Field path inside the resource. */
+  field?: string
+  message: string
+  hint?: string
+}
+
+/**
+ * The config has errors: the message lists them; `problems` carries each one with its location
+ * so an entry point can annotate the file and line without parsing the message.
+ */
+export class ConfigError extends WaybillError {
+  constructor(
+    message: string,
+    readonly problems: readonly ConfigProblem[],
+    hint?: string
+  ) {
+    super(message, hint)
+    this.name = 'ConfigError'
+  }
+}

@@ -30,6 +30,12 @@ export function redact(text: string): string {
   return out
 }
 
+/** True when `text` holds a registered secret. */
+export function containsSecret(text: string): boolean {
+  for (const s of secrets) if (s.length >= 4 && text.includes(s)) return true
+  return false
+}
+
 /** redact() applied to every string inside a JSON-like value (keys included); returns a copy. */
 export function redactValue<T>(value: T): T {
   if (secrets.size === 0) return value
@@ -44,12 +50,83 @@ export function redactValue<T>(value: T): T {
   return walk(value) as T
 }
 
+/**
+ * Marks where text was escaped so the runner would not read it as a workflow command. Visible in
+ * the log, and lossless: every marker Waybill adds or finds in the text is a marker followed by
+ * one character, so removing one marker before each character gives the original text back.
+ */
+export const COMMAND_ESCAPE = '\u241b' // ␛ SYMBOL FOR ESCAPE
+
+/** .NET's TrimStart (what the runner uses) trims these too; \s alone misses a few. */
+// eslint-disable-next-line no-control-regex
+const LEADING_SPACE = /^[\s\u0085\u180e\u001c-\u001f]*/
+/** The runner splits output into lines on \r, \n and \r\n. */
+const LINE_BREAK = /(\r\n|\r|\n)/
+
+/**
+ * Neutralises GitHub Actions workflow commands in untrusted text, line by line: a line whose
+ * trimmed start is `::` (`::add-mask::`, `::error::`, `::stop-commands::`…) gets the marker
+ * between the two colons, and every `##[` (the older syntax, matched anywhere in a line) gets it
+ * before the bracket. Literal markers are doubled so the escaping stays reversible.
+ */
+export function escapeWorkflowCommands(text: string): string {
+  if (!text.includes('::') && !text.includes('##[') && !text.includes(COMMAND_ESCAPE)) return text
+  return text
+    .split(LINE_BREAK)
+    .map((part, i) => (i % 2 === 1 ? part : escapeLine(part)))
+    .join('')
+}
+
+function escapeLine(line: string): string {
+  let out = line.split(COMMAND_ESCAPE).join(COMMAND_ESCAPE + COMMAND_ESCAPE)
+  out = out.split('##[').join(`##${COMMAND_ESCAPE}[`)
+  const lead = LEADING_SPACE.exec(out)![0].length
+  if (out.startsWith('::', lead))
+    out = `${out.slice(0, lead + 1)}${COMMAND_ESCAPE}${out.slice(lead + 1)}`
+  return out
+}
+
+/** Reverses escapeWorkflowCommands. */
+export function unescapeWorkflowCommands(text: string): string {
+  return text.replace(new RegExp(`${COMMAND_ESCAPE}([\\s\\S])`, 'g'), '$1')
+}
+
+/** What every logger writes: registered secrets replaced, then workflow commands neutralised. */
+export function safeText(text: string): string {
+  return escapeWorkflowCommands(redact(text))
+}
+
 const listeners: Array<(secret: string) => void> = []
 
 export function registerSecret(secret: string | undefined): void {
   if (!secret || secret.length < 4 || secrets.has(secret)) return
   secrets.add(secret)
   for (const l of listeners) l(secret)
+}
+
+/**
+ * Registers a secret value; when it is a JSON object or array (a `secrets` entry holding a JSON
+ * document), every string inside it too, however deeply nested, and each as it is spelled inside
+ * the JSON text (escaped): a single field printed by a tool or a step is masked on its own.
+ */
+export function registerSecretValue(value: string | undefined): void {
+  registerSecret(value)
+  if (!value || !/^\s*[[{]/.test(value)) return
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value)
+  } catch {
+    return // not JSON: the string itself
+  }
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 64) return
+    if (typeof v === 'string') {
+      registerSecret(v)
+      registerSecret(JSON.stringify(v).slice(1, -1))
+    } else if (Array.isArray(v)) for (const x of v) walk(x, depth + 1)
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x, depth + 1)
+  }
+  walk(parsed, 0)
 }
 
 /**
@@ -70,7 +147,8 @@ export class ConsoleLogger implements Logger {
   ) {}
   private out(prefix: string, message: string): void {
     const pad = '  '.repeat(this.depth)
-    for (const line of redact(message).split('\n')) this.write(pad + prefix + line)
+    for (const line of redact(message).split('\n'))
+      this.write(escapeWorkflowCommands(pad + prefix + line))
   }
   private where(w?: Annotation): string {
     if (!w?.file) return ''
@@ -109,22 +187,22 @@ export class ConsoleLogger implements Logger {
 export class MemoryLogger implements Logger {
   readonly lines: string[] = []
   debug(m: string): void {
-    this.lines.push('debug: ' + redact(m))
+    this.lines.push('debug: ' + safeText(m))
   }
   info(m: string): void {
-    this.lines.push(redact(m))
+    this.lines.push(safeText(m))
   }
   notice(m: string): void {
-    this.lines.push('notice: ' + redact(m))
+    this.lines.push('notice: ' + safeText(m))
   }
   warn(m: string): void {
-    this.lines.push('warning: ' + redact(m))
+    this.lines.push('warning: ' + safeText(m))
   }
   error(m: string): void {
-    this.lines.push('error: ' + redact(m))
+    this.lines.push('error: ' + safeText(m))
   }
   async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    this.lines.push('group: ' + name)
+    this.lines.push('group: ' + safeText(name))
     return fn()
   }
   mask(secret: string): void {

@@ -3,8 +3,11 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { git, gitTry, type GitCredentials } from '../../git/git.js'
+import { isObjectId } from '../../git/ref-names.js'
+import { OutputLimitError } from '../../util/exec.js'
 import { ToolError, WaybillError, trimOutput } from '../../util/errors.js'
 import { redact, type Logger } from '../../util/logger.js'
+import { sleep } from '../../util/sleep.js'
 import { gitRepoKey } from './url.js'
 
 /** Counters for tests and benchmarks: what discovery cost in Git operations. */
@@ -44,7 +47,16 @@ export interface GitNetworkOptions {
   retryBaseMs: number
   /** A transfer slower than 1 KB/s for this long is aborted (default 60 s); a silent server never hangs a run. */
   lowSpeedTimeSec: number
+  /** Cap on one ls-remote's output (default LS_REMOTE_MAX_BYTES). */
+  lsRemoteMaxBytes: number
 }
+
+const MiB = 1024 * 1024
+/**
+ * Cap on one `git ls-remote` output: about 800,000 refs at 80 bytes a line. A server that streams
+ * refs without end would otherwise be read into memory until the process dies.
+ */
+export const LS_REMOTE_MAX_BYTES = 64 * MiB
 
 /** Failures worth another try: the server or the network, not auth, a missing repository or a bad ref. */
 const TRANSIENT =
@@ -68,7 +80,13 @@ export class GitCloneCache {
   private readonly network: GitNetworkOptions
 
   constructor(opts: GitCloneCacheOptions = {}) {
-    this.network = { retries: 3, retryBaseMs: 1000, lowSpeedTimeSec: 60, ...opts.network }
+    this.network = {
+      retries: 3,
+      retryBaseMs: 1000,
+      lowSpeedTimeSec: 60,
+      lsRemoteMaxBytes: LS_REMOTE_MAX_BYTES,
+      ...opts.network
+    }
     this.owned = !opts.dir
     this.dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-git-'))
     this.workspace = opts.workspace ?? process.env.GITHUB_WORKSPACE
@@ -90,7 +108,7 @@ export class GitCloneCache {
     const args = [...tlsArgs(remote), ...this.speedArgs(), 'ls-remote']
     if (opts.symref) args.push('--symref')
     args.push('--', remote.url, ...patterns)
-    const out = await this.networkGit(args, remote, 'ls-remote')
+    const out = await this.networkGit(args, remote, 'ls-remote', this.network.lsRemoteMaxBytes)
     const refs = new Map<string, string>()
     let head: string | undefined
     for (const line of out.split('\n')) {
@@ -101,7 +119,13 @@ export class GitCloneCache {
         continue
       }
       const [id, name] = line.split('\t')
-      if (id && name) refs.set(name, id)
+      if (!id || !name) continue
+      if (!isObjectId(id))
+        throw new WaybillError(
+          `git ls-remote ${redact(remote.url)} returned a malformed object ID for ${JSON.stringify(name.slice(0, 200))}`,
+          'the Git server is misbehaving; check repoURL'
+        )
+      refs.set(name, id)
     }
     return { refs, head }
   }
@@ -135,6 +159,7 @@ export class GitCloneCache {
           '--no-write-fetch-head',
           '--filter=blob:none',
           '--force',
+          '--end-of-options',
           'origin',
           ...refspecs
         ],
@@ -155,12 +180,22 @@ export class GitCloneCache {
   }
 
   /** A network git command, retried with backoff on transient failures; the final error names the host. */
-  private async networkGit(args: string[], remote: GitRemoteAccess, what: string): Promise<string> {
+  private async networkGit(
+    args: string[],
+    remote: GitRemoteAccess,
+    what: string,
+    maxOutputBytes?: number
+  ): Promise<string> {
     const { retries, retryBaseMs } = this.network
     for (let attempt = 0; ; attempt++) {
       try {
-        return await git(args, { credentials: remote.credentials })
+        return await git(args, { credentials: remote.credentials, maxOutputBytes })
       } catch (err) {
+        if (err instanceof OutputLimitError)
+          throw new WaybillError(
+            `git ${what} ${redact(remote.url)} (host ${hostOf(remote.url)}) printed more than ${sizeText(err.limitBytes)}, Waybill's cap on it; discovery stopped there rather than read on`,
+            'the repository advertises an unusual number of refs; subscribe to a repository with fewer refs or check that the server is not misbehaving'
+          )
         const stderr = err instanceof ToolError ? err.stderr : String(err)
         const transient = TRANSIENT.test(stderr)
         if (transient && attempt < retries) {
@@ -168,15 +203,10 @@ export class GitCloneCache {
           this.logger?.debug(
             `git discovery: git ${what} ${redact(remote.url)} failed (${trimOutput(redact(stderr), 200)}); retrying in ${wait} ms`
           )
-          await new Promise((r) => setTimeout(r, wait))
+          await sleep(wait)
           continue
         }
-        let host = remote.url
-        try {
-          host = new URL(remote.url).host
-        } catch {
-          // scp-like or local path: keep the URL
-        }
+        const host = hostOf(remote.url)
         throw new WaybillError(
           `git ${what} ${redact(remote.url)} (host ${host}) failed${transient ? ` after ${attempt + 1} attempts` : ''}: ${trimOutput(redact(stderr), 500)}`,
           transient
@@ -234,7 +264,7 @@ export class GitCloneCache {
     )
     await fs.promises.rm(dir, { recursive: true, force: true })
     await git(['init', '--quiet', '--bare', dir])
-    await git(['-C', dir, 'remote', 'add', 'origin', remote.url])
+    await git(['-C', dir, 'remote', 'add', '--', 'origin', remote.url])
     // A partial clone: blobs are fetched lazily if ever needed (path filters only need trees).
     await git(['-C', dir, 'config', 'remote.origin.promisor', 'true'])
     await git(['-C', dir, 'config', 'remote.origin.partialclonefilter', 'blob:none'])
@@ -279,6 +309,18 @@ export class GitCloneCache {
     await fs.promises.mkdir(path.join(dir, 'objects', 'info'), { recursive: true })
     await fs.promises.writeFile(path.join(dir, 'objects', 'info', 'alternates'), objDir + '\n')
     return true
+  }
+}
+
+function sizeText(bytes: number): string {
+  return bytes >= MiB ? `${Math.round(bytes / MiB)} MiB` : `${bytes} bytes`
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host
+  } catch {
+    return url // scp-like or local path: keep the URL
   }
 }
 

@@ -4,12 +4,15 @@ import { ConfigFieldError, ToolError, WaybillError } from '../../util/errors.js'
 import { redact, type Logger } from '../../util/logger.js'
 import { spawn } from 'node:child_process'
 import { git, gitEnv } from '../../git/git.js'
+import { checkRefName, refNameProblem } from '../../git/ref-names.js'
 import { compilePathFilter, type PathFilter } from '../path-filter.js'
 import { filterTags, sortLexicalDesc, sortSemverDesc } from '../semver.js'
 import { GitCloneCache, type GitDiscoveryStats, type GitRemoteAccess } from './cache.js'
 import { compileCommitFilter, type CommitFilter } from './expression.js'
 import type { GitSubscriptionSpec } from './types.js'
 import { parseGitUrl } from './url.js'
+
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)))
 
 export { GitCloneCache, emptyGitStats, type GitDiscoveryStats } from './cache.js'
 export type { GitSubscriptionSpec, CommitSelectionStrategy } from './types.js'
@@ -153,8 +156,7 @@ function checkBranch(ctx: Ctx, branch: string): void {
 
 async function newestFromBranch(ctx: Ctx): Promise<DiscoveredCommits> {
   const { sub, remote } = ctx
-  if (sub.branch !== undefined && !/^[a-zA-Z0-9]([a-zA-Z0-9._/-]*[a-zA-Z0-9_-])?$/.test(sub.branch))
-    throw new ConfigFieldError(`${ctx.field}.branch`, `invalid branch name '${sub.branch}'`)
+  if (sub.branch !== undefined) checkRefName(sub.branch, `${ctx.field}.branch`)
   let branch = sub.branch
   if (branch) checkBranch(ctx, branch)
   const ls = await ctx.opts.cache.lsRemote(remote, branch ? [`refs/heads/${branch}`] : ['HEAD'], {
@@ -168,6 +170,11 @@ async function newestFromBranch(ctx: Ctx): Promise<DiscoveredCommits> {
         'set branch in the Git subscription'
       )
     branch = ls.head.slice('refs/heads/'.length)
+    if (refNameProblem(branch))
+      throw new WaybillError(
+        `${sub.repoURL} reports an invalid default branch name ${JSON.stringify(branch)}`,
+        'set branch in the Git subscription'
+      )
     checkBranch(ctx, branch)
   }
   const ref = `refs/heads/${branch}`
@@ -192,7 +199,7 @@ async function newestFromBranch(ctx: Ctx): Promise<DiscoveredCommits> {
   const commits: DiscoveredCommit[] = []
   const args = ['-C', dir, 'log', '-z', `--format=${LOG_FORMAT}`]
   if (withPaths) args.push('--name-status', '--no-renames', '--diff-merges=first-parent')
-  args.push(head, '--')
+  args.push('--end-of-options', head, '--')
   // One streamed walk, newest first, stopped as soon as enough commits qualify.
   let scanned = 0
   await streamLog(args, remote, (r) => {
@@ -267,12 +274,12 @@ function streamLog(
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')))
     child.on('error', reject)
     child.on('close', (code) => {
-      if (failure) return reject(failure)
+      if (failure) return reject(asError(failure))
       if (!done) {
         try {
           for (const r of parseLog(buf)) if (!onRecord(r)) break
         } catch (err) {
-          return reject(err)
+          return reject(asError(err))
         }
         if (code !== 0) return reject(new ToolError('git', args, code, redact(stderr)))
       }
@@ -343,6 +350,8 @@ async function fromTags(
     if (!ref.startsWith('refs/tags/')) continue
     const peeled = ref.endsWith('^{}')
     const name = ref.slice('refs/tags/'.length, peeled ? -3 : undefined)
+    // A hostile server can advertise names git itself would refuse: they never reach git.
+    if (refNameProblem(name)) continue
     const t = tags.get(name) ?? { name, id, object: id }
     if (peeled) t.id = id
     else t.object = id
@@ -489,7 +498,17 @@ async function tagMetadata(dir: string, names: string[]): Promise<Map<string, Ta
     } else if (type === 'tag' && targetType === 'tag' && id) {
       // A tag of a tag: commit fields come from a second lookup.
       const c = parseLog(
-        await git(['-C', dir, 'log', '-z', '-n1', `--format=${LOG_FORMAT}`, id, '--'])
+        await git([
+          '-C',
+          dir,
+          'log',
+          '-z',
+          '-n1',
+          `--format=${LOG_FORMAT}`,
+          '--end-of-options',
+          id,
+          '--'
+        ])
       )[0]
       if (c)
         meta.set(name, {
@@ -518,6 +537,7 @@ async function changedPaths(dir: string, ids: string[]): Promise<Map<string, str
     '--name-status',
     '--no-renames',
     '--diff-merges=first-parent',
+    '--end-of-options',
     ...ids,
     '--'
   ])

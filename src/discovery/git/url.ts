@@ -1,5 +1,5 @@
 import { ConfigFieldError } from '../../util/errors.js'
-import { normalizeGitUrl } from '../../freight/urls.js'
+import { normalizeGitUrl, refuseUrlCredentials } from '../../freight/urls.js'
 
 /** How a subscription's repoURL reaches its repository. */
 export type GitUrlKind = 'https' | 'http' | 'ssh' | 'scp' | 'file'
@@ -20,6 +20,7 @@ const SCP = /^([\w-]+)@([\w+]+(?:\.[\w-]+)*):(\/?.*)$/
 export function parseGitUrl(repoURL: string, field = 'repoURL'): ParsedGitUrl {
   const url = repoURL.trim()
   if (!url) throw new ConfigFieldError(field, 'repository URL is empty')
+  refuseUrlCredentials(url, field)
   if (url.startsWith('-')) throw new ConfigFieldError(field, `invalid repository URL '${url}'`)
   const lower = url.toLowerCase()
   let kind: GitUrlKind

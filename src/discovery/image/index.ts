@@ -10,6 +10,7 @@ import { filterTags, parseConstraint, sortLexicalDesc, sortSemverDesc } from '..
 import { RegistryClient, RequestStats, type RegistryClientOptions } from '../../oci/client.js'
 import { fetchImageMetadata, platformMatches } from '../../oci/metadata.js'
 import { parseImageReference } from '../../oci/reference.js'
+import { refuseUrlCredentials } from '../../freight/urls.js'
 
 export {
   RegistryClient,
@@ -28,7 +29,6 @@ export type {
 export {
   parseImageReference,
   formatImageReference,
-  isLoopbackHost,
   type ImageReference
 } from '../../oci/reference.js'
 export { fetchImageMetadata, platformMatches } from '../../oci/metadata.js'
@@ -103,6 +103,7 @@ export async function discoverImages(
   opts: DiscoverImagesOptions
 ): Promise<DiscoveredImages> {
   checkDeprecatedImageFields(sub)
+  refuseUrlCredentials(sub.repoURL, 'image.repoURL')
   const ref = parseImageReference(sub.repoURL, 'image.repoURL')
   if (ref.tag || ref.digest)
     throw new ConfigFieldError(
@@ -127,38 +128,72 @@ export async function discoverImages(
   const cacheByTag = !!sub.cacheByTag && strategy !== 'Digest'
   const tagKey = (tag: string) => `${repoURL}:${tag}${suffix}`
   const digestKey = (digest: string) => `${repoURL}@${digest}${suffix}`
-  /** Complete entries know their platforms; digest-only ones (from HEAD) do not. */
-  const complete = (e: ImageMetadataCacheEntry | undefined) => !!e && e.platforms !== undefined
+  /**
+   * Complete entries know their platforms; digest-only ones (from HEAD) do not. An entry that
+   * becomes a reference also needs its annotations (NewestBuild fetches those after sorting).
+   */
+  const complete = (e: ImageMetadataCacheEntry | undefined, forReference: boolean) =>
+    !!e && e.platforms !== undefined && !(forReference && e.annotationsOmitted)
   const needFull = strategy === 'NewestBuild' || !!platform
   /** Whether metadata of this repository was fetched before (then HEAD first pays off). */
   const seenRepo = Object.keys(cache).some((k) => k.startsWith(repoURL + '@'))
+  /** Cache keys this discovery read or wrote: what the next one needs; the rest is pruned. */
+  const used = new Set<string>()
+  const cached = (key: string) => {
+    const e = cache[key]
+    if (e) used.add(key)
+    return e
+  }
+  const store = (key: string, e: ImageMetadataCacheEntry) => {
+    cache[key] = e
+    used.add(key)
+  }
 
   /** Metadata for one tag, as cheaply as the cache allows; undefined when the tag is gone. */
-  async function resolve(tag: string): Promise<ImageMetadataCacheEntry | undefined> {
+  async function resolve(
+    tag: string,
+    forReference = true
+  ): Promise<ImageMetadataCacheEntry | undefined> {
     if (cacheByTag) {
-      const hit = cache[tagKey(tag)]
-      if (hit && (!needFull || complete(hit))) return hit
+      const hit = cached(tagKey(tag))
+      if (hit && (!needFull || complete(hit, forReference))) {
+        cached(digestKey(hit.digest))
+        return hit
+      }
     }
     let entry: ImageMetadataCacheEntry | undefined
     if (needFull && !seenRepo) {
       // First discovery of this repository: one GET gives digest and metadata.
       entry = await fetchImageMetadata(client, repo, tag, platform)
       if (!entry) return undefined
-      cache[digestKey(entry.digest)] = entry
+      store(digestKey(entry.digest), entry)
     } else {
       const head = await client.headManifest(repo, tag)
       if (!head) return undefined
-      entry = cache[digestKey(head.digest)]
-      if (needFull && !complete(entry)) {
+      entry = cached(digestKey(head.digest))
+      if (needFull && !complete(entry, forReference)) {
         entry = await fetchImageMetadata(client, repo, head.digest, platform)
         if (!entry) return undefined
-        cache[digestKey(entry.digest)] = entry
+        store(digestKey(entry.digest), entry)
       }
       // Digest only (SemVer/Lexical without platform); kept in the state only under the tag key.
       entry ??= { digest: head.digest }
     }
-    if (cacheByTag) cache[tagKey(tag)] = entry
+    if (cacheByTag) store(tagKey(tag), entry)
     return entry
+  }
+
+  /** The complete metadata of a selected image whose annotations the cache did not keep. */
+  async function withAnnotations(
+    tag: string,
+    e: ImageMetadataCacheEntry
+  ): Promise<ImageMetadataCacheEntry> {
+    if (!e.annotationsOmitted) return e
+    const full = await fetchImageMetadata(client, repo, e.digest, platform)
+    if (!full) return e
+    store(digestKey(full.digest), full)
+    if (cacheByTag) store(tagKey(tag), full)
+    return full
   }
 
   const toRef = (tag: string, e: ImageMetadataCacheEntry): DiscoveredImageReference => {
@@ -185,8 +220,10 @@ export async function discoverImages(
     opts.logger.info(`image ${repoURL}: ${all.length} tag(s) listed`)
     const filtered = filterTags(all, sub, 'image.')
     if (strategy === 'NewestBuild') {
-      const metas = await Promise.all(filtered.map(async (t) => ({ tag: t, e: await resolve(t) })))
-      references = metas
+      const metas = await Promise.all(
+        filtered.map(async (t) => ({ tag: t, e: await resolve(t, false) }))
+      )
+      const best = metas
         .filter((m): m is { tag: string; e: ImageMetadataCacheEntry } => !!m.e && fits(m.e))
         .sort((a, b) => {
           const ta = a.e.createdAt ? Date.parse(a.e.createdAt) : -Infinity
@@ -194,7 +231,9 @@ export async function discoverImages(
           return tb - ta || (a.tag < b.tag ? 1 : a.tag > b.tag ? -1 : 0)
         })
         .slice(0, limit)
-        .map((m) => toRef(m.tag, m.e))
+      references = await Promise.all(
+        best.map(async (m) => toRef(m.tag, await withAnnotations(m.tag, m.e)))
+      )
     } else {
       const ordered =
         strategy === 'Lexical'
@@ -216,6 +255,7 @@ export async function discoverImages(
       }
     }
   }
+  pruneImageCache(cache, repoURL, used, new Set(references.map((r) => r.digest)))
   opts.logger.info(
     `image ${repoURL}: ${references.length} reference(s) with ${strategy}` +
       (opts.stats ? ` (${opts.stats.total} registry requests so far)` : '')
@@ -224,4 +264,32 @@ export async function discoverImages(
   if (platform) out.platform = platform
   if (opts.subscriptionName) out.subscriptionName = opts.subscriptionName
   return out
+}
+
+/**
+ * Bounds a subscription's part of the metadata cache to what its next discovery needs (it lives
+ * in state.json, which has a size limit): entries of `repoURL` this discovery did not use (tags no
+ * longer listed or filtered out, digests tags moved away from, another platform) are dropped, and
+ * annotations are kept only for the selected `digests` (they can be kilobytes per image and only
+ * references carry them into freight). A warehouse lists each repository once, so the entries of
+ * one repository belong to one subscription.
+ */
+export function pruneImageCache(
+  cache: Record<string, ImageMetadataCacheEntry>,
+  repoURL: string,
+  used: ReadonlySet<string>,
+  digests: ReadonlySet<string>
+): void {
+  for (const key of Object.keys(cache)) {
+    if (!key.startsWith(`${repoURL}@`) && !key.startsWith(`${repoURL}:`)) continue
+    if (!used.has(key)) {
+      delete cache[key]
+      continue
+    }
+    const e = cache[key]
+    if (e.annotations && !digests.has(e.digest)) {
+      const { annotations: _dropped, ...rest } = e
+      cache[key] = { ...rest, annotationsOmitted: true }
+    }
+  }
 }

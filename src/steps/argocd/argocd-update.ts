@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { defineStep } from '../define.js'
 import {
   AUTHORIZED_STAGE_ANNOTATION,
   PROMOTION_INFO_KEY,
@@ -10,8 +11,7 @@ import {
   type ArgoCDOperation
 } from '../../integrations/argocd.js'
 import { WaybillError, errorMessage } from '../../util/errors.js'
-import { parseOrThrow } from '../../util/zod.js'
-import type { StepContext, StepDefinition, StepResult } from '../types.js'
+import type { StepContext, StepResult } from '../types.js'
 import { appLabel, clientFor, nameXorSelector, resolveApps, selectorSchema } from './common.js'
 
 /**
@@ -279,10 +279,11 @@ async function updateOne(
   return running(`${label}: sync started`)
 }
 
-export const argocdUpdateStep: StepDefinition<ArgoCDUpdateConfig> = {
+export const argocdUpdateStep = defineStep({
   name: 'argocd-update',
-  defaultTimeoutMs: ARGOCD_DEFAULT_TIMEOUT_MS,
-  parse: (config) => parseOrThrow(argocdUpdateConfigSchema, config, 'config'),
+  schema: argocdUpdateConfigSchema,
+  capabilities: ['argocd'],
+  defaults: { timeoutMs: ARGOCD_DEFAULT_TIMEOUT_MS },
   async run(config, ctx): Promise<StepResult> {
     const { client, namespace: defaultNamespace } = clientFor(ctx)
 
@@ -373,4 +374,4 @@ export const argocdUpdateStep: StepDefinition<ArgoCDUpdateConfig> = {
       }
     }
   }
-}
+})

@@ -1,7 +1,7 @@
 import { z } from 'zod'
+import { defineStep } from '../define.js'
 import { isOperationCompleted, type ArgoCDApplication } from '../../integrations/argocd.js'
-import { parseOrThrow } from '../../util/zod.js'
-import type { StepDefinition, StepResult } from '../types.js'
+import type { StepResult } from '../types.js'
 import { ARGOCD_DEFAULT_TIMEOUT_MS } from './argocd-update.js'
 import { appLabel, clientFor, nameXorSelector, resolveApps, selectorSchema } from './common.js'
 
@@ -60,10 +60,11 @@ export function unmetConditions(app: ArgoCDApplication, waitFor: WaitCondition[]
   return unmet
 }
 
-export const argocdWaitStep: StepDefinition<ArgoCDWaitConfig> = {
+export const argocdWaitStep = defineStep({
   name: 'argocd-wait',
-  defaultTimeoutMs: ARGOCD_DEFAULT_TIMEOUT_MS,
-  parse: (config) => parseOrThrow(argocdWaitConfigSchema, config, 'config'),
+  schema: argocdWaitConfigSchema,
+  capabilities: ['argocd'],
+  defaults: { timeoutMs: ARGOCD_DEFAULT_TIMEOUT_MS },
   async run(config, ctx): Promise<StepResult> {
     const { client, namespace: defaultNamespace } = clientFor(ctx)
     const waiting: string[] = []
@@ -101,4 +102,4 @@ export const argocdWaitStep: StepDefinition<ArgoCDWaitConfig> = {
       message: `${apps.length} Application(s) ready`
     }
   }
-}
+})

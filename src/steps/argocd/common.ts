@@ -68,8 +68,11 @@ export interface AppRef {
   selector?: LabelSelector
 }
 
-export function clientFor(ctx: StepContext): { client: ArgoCDClient; namespace: string } {
-  return ArgoCDClient.fromServices(ctx.services, { signal: ctx.signal })
+export function clientFor(ctx: StepContext<'argocd'>): {
+  client: ArgoCDClient
+  namespace: string
+} {
+  return ctx.caps.argocd()
 }
 
 /** Fetches the Applications one config entry names; a selector that matches nothing is an error. */

@@ -1,21 +1,14 @@
 import fs from 'node:fs'
-import http from 'node:http'
-import https from 'node:https'
-import net from 'node:net'
-import tls from 'node:tls'
 import YAML from 'yaml'
 import { z } from 'zod'
-import type { StepDefinition, StepResult } from '../types.js'
+import { defineStep } from '../define.js'
+import type { StepResult } from '../types.js'
 import { ConfigFieldError, WaybillError } from '../../util/errors.js'
 import { confinedPath } from '../../util/paths.js'
-import { parseOrThrow } from '../../util/zod.js'
 import { redact } from '../../util/logger.js'
-import {
-  builtinFunctions,
-  evaluateExpression,
-  HostValue,
-  parseGoDuration
-} from '../../expressions/index.js'
+import { builtinFunctions, evaluateExpression, HostValue } from '../../expressions/index.js'
+import { httpFetch, HttpNetworkError, readBytes } from '../../http/index.js'
+import { formatDurationShort, parseDuration } from '../../util/duration.js'
 
 const GO_DURATION = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/
 const nameValue = z.strictObject({ name: z.string().min(1), value: z.string().min(1) })
@@ -32,7 +25,11 @@ const schema = z
       .optional(),
     headers: z.array(nameValue).optional(),
     queryParams: z.array(nameValue).optional(),
-    body: z.union([z.string(), z.null()]).optional(),
+    // A body written as JSON text becomes an object once expressions are evaluated (Kargo turns
+    // JSON-looking results into values): send it back as JSON text rather than refusing it.
+    body: z
+      .union([z.string(), z.null(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+      .optional(),
     bodyFromFile: z.union([z.string().min(1), emptyish]).optional(),
     insecureSkipTLSVerify: z.boolean().optional(),
     proxy: z
@@ -75,7 +72,8 @@ const MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 
 interface RawResponse {
   status: number
-  headers: http.IncomingHttpHeaders
+  /** Lower-case names, every value (set-cookie one per cookie). */
+  headers: Record<string, string[]>
   body: Buffer
 }
 
@@ -88,35 +86,10 @@ function canonical(name: string): string {
     .join('-')
 }
 
-function connectThroughProxy(
-  proxy: URL,
-  host: string,
-  port: number,
-  insecure: boolean,
-  timeoutMs: number
-): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const mod = proxy.protocol === 'https:' ? https : http
-    const req = mod.request({
-      host: proxy.hostname,
-      port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80),
-      method: 'CONNECT',
-      path: `${host}:${port}`,
-      timeout: timeoutMs,
-      rejectUnauthorized: !insecure
-    })
-    req.on('connect', (res, socket) => {
-      if (res.statusCode !== 200) {
-        socket.destroy()
-        reject(new Error(`proxy ${proxy.host} refused CONNECT (HTTP ${res.statusCode})`))
-      } else resolve(socket)
-    })
-    req.on('timeout', () => req.destroy(new Error(`proxy ${proxy.host} timed out`)))
-    req.on('error', reject)
-    req.end()
-  })
-}
-
+/**
+ * One request through Waybill's HTTP layer (proxy from `proxy` or the environment, TLS setting,
+ * deadline). Redirects are not followed: the expressions see the 3xx response.
+ */
 async function send(
   url: URL,
   method: string,
@@ -124,71 +97,22 @@ async function send(
   body: string | Buffer | undefined,
   opts: { insecure: boolean; proxy?: string; timeoutMs: number; signal?: AbortSignal }
 ): Promise<RawResponse> {
-  const isHttps = url.protocol === 'https:'
-  const port = Number(url.port || (isHttps ? 443 : 80))
-  const outHeaders: Record<string, string> = { ...headers }
-  const reqOpts: https.RequestOptions = {
-    method,
-    headers: outHeaders,
-    signal: opts.signal,
-    rejectUnauthorized: !opts.insecure,
-    host: url.hostname.replace(/^\[|\]$/g, ''),
-    port,
-    path: url.pathname + url.search
-  }
-  if (body !== undefined) outHeaders['Content-Length'] = String(Buffer.byteLength(body))
-  if (opts.proxy) {
-    const proxy = new URL(opts.proxy)
-    if (isHttps) {
-      const socket = await connectThroughProxy(
-        proxy,
-        url.hostname,
-        port,
-        opts.insecure,
-        opts.timeoutMs
-      )
-      reqOpts.createConnection = () =>
-        tls.connect({ socket, servername: url.hostname, rejectUnauthorized: !opts.insecure })
-    } else {
-      reqOpts.host = proxy.hostname
-      reqOpts.port = Number(proxy.port || 80)
-      reqOpts.path = url.toString()
-      outHeaders.Host = url.host
+  const res = await httpFetch(
+    url,
+    { method, headers, body, redirect: 'manual' },
+    {
+      insecureSkipTLSVerify: opts.insecure,
+      proxy: opts.proxy,
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal
     }
-  }
-  const mod = isHttps ? https : http
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => req.destroy(new Error(`no response within ${opts.timeoutMs}ms`)),
-      opts.timeoutMs
-    )
-    const req = mod.request(reqOpts, (res) => {
-      const chunks: Buffer[] = []
-      let size = 0
-      res.on('data', (c: Buffer) => {
-        size += c.length
-        if (size > MAX_RESPONSE_BYTES) {
-          req.destroy(new Error(`response is larger than ${MAX_RESPONSE_BYTES} bytes`))
-          return
-        }
-        chunks.push(c)
-      })
-      res.on('end', () => {
-        clearTimeout(timer)
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })
-      })
-      res.on('error', (e) => {
-        clearTimeout(timer)
-        reject(e)
-      })
-    })
-    req.on('error', (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-    if (body !== undefined) req.end(body)
-    else req.end()
+  )
+  const raw = await readBytes(res, MAX_RESPONSE_BYTES)
+  const out: Record<string, string[]> = {}
+  res.headers.forEach((value, name) => {
+    out[name] = name === 'set-cookie' ? res.headers.getSetCookie() : [value]
   })
+  return { status: res.status, headers: out, body: raw }
 }
 
 /** Parses the body by content type; JSON is tried when the type says nothing. */
@@ -212,7 +136,11 @@ export function parseBody(raw: Buffer, contentType: string | undefined): unknown
 }
 
 /** The `response` variable of http expressions: {status, headers, header(name), body}. */
-export function responseValue(status: number, headers: http.IncomingHttpHeaders, body: unknown) {
+export function responseValue(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  body: unknown
+) {
   const h: Record<string, string[]> = {}
   for (const [k, v] of Object.entries(headers)) {
     if (v === undefined) continue
@@ -258,9 +186,9 @@ function evalBool(expr: string, response: HostValue, field: string): boolean {
  * outputs; with neither expression a 2xx succeeds; otherwise Running (polled every pollInterval).
  * errorExpression: true (or a non-empty message) → Errored, which retry.errorThreshold retries.
  */
-export const httpStep: StepDefinition<HttpConfig> = {
+export const httpStep = defineStep({
   name: 'http',
-  parse: (config) => parseOrThrow(schema, config ?? {}, 'http'),
+  schema,
   async run(config, ctx): Promise<StepResult> {
     let url: URL
     try {
@@ -274,7 +202,10 @@ export const httpStep: StepDefinition<HttpConfig> = {
     for (const q of config.queryParams ?? []) url.searchParams.append(q.name, q.value)
     const headers: Record<string, string> = {}
     for (const h of config.headers ?? []) headers[h.name] = h.value
-    let body: string | Buffer | undefined = config.body || undefined
+    let body: string | Buffer | undefined =
+      typeof config.body === 'object' && config.body !== null
+        ? JSON.stringify(config.body)
+        : config.body || undefined
     if (config.bodyFromFile) {
       const file = confinedPath(ctx.workDir, config.bodyFromFile, 'http.bodyFromFile')
       try {
@@ -286,9 +217,9 @@ export const httpStep: StepDefinition<HttpConfig> = {
         )
       }
     }
-    const timeoutMs = config.timeout ? parseGoDuration(config.timeout) : DEFAULT_HTTP_TIMEOUT_MS
+    const timeoutMs = config.timeout ? parseDuration(config.timeout) : DEFAULT_HTTP_TIMEOUT_MS
     const pollIntervalMs = config.pollInterval
-      ? parseGoDuration(config.pollInterval)
+      ? parseDuration(config.pollInterval)
       : DEFAULT_HTTP_POLL_MS
     const method = config.method ?? 'GET'
     const shown = `${method} ${redact(url.origin + url.pathname)}`
@@ -302,14 +233,14 @@ export const httpStep: StepDefinition<HttpConfig> = {
         signal: ctx.signal
       })
     } catch (err) {
-      throw new WaybillError(`http: ${shown} failed: ${redact((err as Error).message)}`)
+      const why =
+        err instanceof HttpNetworkError && err.timedOut
+          ? `no response within ${config.timeout ?? formatDurationShort(timeoutMs)}`
+          : (err as Error).message
+      throw new WaybillError(`http: ${shown} failed: ${redact(why)}`)
     }
     ctx.logger.info(`${shown} → ${raw.status}`)
-    const contentType =
-      config.responseContentType ??
-      (Array.isArray(raw.headers['content-type'])
-        ? raw.headers['content-type'][0]
-        : raw.headers['content-type'])
+    const contentType = config.responseContentType ?? raw.headers['content-type']?.[0]
     const parsed = method === 'HEAD' ? null : parseBody(raw.body, contentType)
     const response = responseValue(raw.status, raw.headers, parsed)
 
@@ -349,4 +280,4 @@ export const httpStep: StepDefinition<HttpConfig> = {
     })
     return { status: 'Succeeded', outputs, message: `${shown} → ${raw.status}` }
   }
-}
+})

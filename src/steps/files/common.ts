@@ -5,16 +5,11 @@ import picomatch from 'picomatch'
 import { z } from 'zod'
 import type { StepContext, StepResult } from '../types.js'
 import { confinedPath } from '../../util/paths.js'
-import { parseOrThrow } from '../../util/zod.js'
 import { ConfigFieldError, ToolError, WaybillError } from '../../util/errors.js'
 import { runTool, type RunOptions, type RunResult } from '../../util/exec.js'
+import { readFileNoFollow, writeFileNoFollow } from '../../util/fs-confined.js'
 
 export const nonEmpty = z.string().min(1)
-
-/** parse() for a step: zod-validated, errors name `<step>.<field>`. */
-export function parser<S extends z.ZodType>(step: string, schema: S) {
-  return (config: unknown): z.output<S> => parseOrThrow(schema, config ?? {}, step)
-}
 
 /** confinedPath, with the field name prefixed by the step name. */
 export function stepPath(ctx: StepContext, step: string, field: string, rel: string): string {
@@ -37,7 +32,7 @@ export function exists(p: string): boolean {
 /** Reads a file named by a config field, with an error naming the field when it is missing. */
 export function readConfigFile(full: string, field: string, rel: string): string {
   try {
-    return fs.readFileSync(full, 'utf8')
+    return readFileNoFollow(full).toString('utf8')
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     throw new ConfigFieldError(
@@ -49,20 +44,12 @@ export function readConfigFile(full: string, field: string, rel: string): string
   }
 }
 
-/** Writes a file atomically (temp file + rename), keeping the existing mode. */
+/**
+ * Writes a file atomically (temp file + rename), keeping the existing mode; a symlink at `full`
+ * is replaced, never written through. `full` comes from stepPath (resolved inside the work dir).
+ */
 export function writeFileAtomic(full: string, content: string | Buffer, mode?: number): void {
-  fs.mkdirSync(path.dirname(full), { recursive: true })
-  const tmp = `${full}.waybill-${process.pid}-${Date.now()}`
-  let m = mode
-  if (m === undefined) {
-    try {
-      m = fs.statSync(full).mode & 0o777
-    } catch {
-      m = 0o644
-    }
-  }
-  fs.writeFileSync(tmp, content, { mode: m })
-  fs.renameSync(tmp, full)
+  writeFileNoFollow(full, content, mode)
 }
 
 /**

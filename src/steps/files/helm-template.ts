@@ -3,12 +3,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { parse } from 'yaml'
 import { z } from 'zod'
-import type { StepContext, StepDefinition } from '../types.js'
+import { defineStep } from '../define.js'
+import type { StepContext } from '../types.js'
 import { ConfigFieldError } from '../../util/errors.js'
+import { assertNoOutwardLinks, readFileNoFollow, reresolve } from '../../util/fs-confined.js'
 import {
   exists,
   nonEmpty,
-  parser,
   runStepTool,
   stepPath,
   succeeded,
@@ -16,6 +17,7 @@ import {
   writeFileAtomic
 } from './common.js'
 import { registryAuths } from './helm-update-chart.js'
+import { scalarText } from '../../util/text.js'
 
 const STEP = 'helm-template'
 
@@ -43,13 +45,29 @@ const schema = z.strictObject({
 
 export type HelmTemplateConfig = z.output<typeof schema>
 
-/** The `helm template` argument array for a config (paths already confined). */
+/** Helm's release name grammar (pkg/chartutil ValidateReleaseName): DNS-style, at most 53. */
+const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+const MAX_RELEASE_NAME = 53
+
+export function assertReleaseName(name: string, field: string): void {
+  if (name.length > MAX_RELEASE_NAME || !RELEASE_NAME.test(name))
+    throw new ConfigFieldError(
+      field,
+      `'${name}' is not a valid Helm release name (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, at most ${MAX_RELEASE_NAME} characters)`
+    )
+}
+
+/**
+ * The `helm template` argument array for a config (paths already confined): every flag first,
+ * then `--`, then the release name and chart, so neither can be read as an option.
+ */
 export function helmTemplateArgs(
   config: HelmTemplateConfig,
   chartDir: string,
-  valuesFiles: string[]
+  valuesFiles: string[],
+  extraFlags: string[] = []
 ): string[] {
-  const args = ['template', config.releaseName, chartDir]
+  const args = ['template']
   if (config.namespace) args.push('--namespace', config.namespace)
   for (const f of valuesFiles) args.push('--values', f)
   for (const s of config.setValues)
@@ -59,16 +77,24 @@ export function helmTemplateArgs(
   if (config.skipTests) args.push('--skip-tests')
   if (config.kubeVersion) args.push('--kube-version', config.kubeVersion)
   for (const v of config.apiVersions) args.push('--api-versions', v)
+  args.push(...extraFlags, '--', config.releaseName, chartDir)
   return args
 }
 
-function chartName(chartDir: string, rel: string): string {
-  const file = path.join(chartDir, 'Chart.yaml')
+function chartName(ctx: StepContext, rel: string): string {
+  const file = stepPath(ctx, STEP, 'path', path.join(rel, 'Chart.yaml'))
   if (!fs.existsSync(file))
     throw new ConfigFieldError(`${STEP}.path`, `'${rel}' is not a Helm chart (no Chart.yaml)`)
-  const chart = parse(fs.readFileSync(file, 'utf8')) as { name?: string } | null
-  if (!chart?.name) throw new ConfigFieldError(`${STEP}.path`, `'${rel}/Chart.yaml' has no 'name'`)
-  return chart.name
+  const chart = parse(readFileNoFollow(file).toString('utf8')) as { name?: unknown } | null
+  const name = chart?.name ? scalarText(chart.name) : undefined
+  if (!name) throw new ConfigFieldError(`${STEP}.path`, `'${rel}/Chart.yaml' has no 'name'`)
+  // The name becomes a directory under outPath: one plain path component only.
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name))
+    throw new ConfigFieldError(
+      `${STEP}.path`,
+      `'${rel}/Chart.yaml' names the chart '${name}', which is not a valid chart name`
+    )
+  return name
 }
 
 /** Moves every rendered file under src into dst without subdirectories (collisions prefixed). */
@@ -93,10 +119,15 @@ function flatten(src: string, dst: string): void {
   walk(src, [])
 }
 
-async function render(config: HelmTemplateConfig, ctx: StepContext): Promise<void> {
+async function render(
+  config: HelmTemplateConfig,
+  ctx: StepContext<'registry' | 'tools'>
+): Promise<void> {
+  assertReleaseName(config.releaseName, `${STEP}.releaseName`)
   const chartDir = stepPath(ctx, STEP, 'path', config.path)
   const outPath = stepPath(ctx, STEP, 'outPath', config.outPath)
-  const name = chartName(chartDir, config.path)
+  const name = chartName(ctx, config.path)
+  assertNoOutwardLinks(ctx.workDir, chartDir, STEP)
   const confined = config.valuesFiles.map((rel, i) => stepPath(ctx, STEP, `valuesFiles[${i}]`, rel))
   const valuesFiles: string[] = []
   confined.forEach((full, i) => {
@@ -110,11 +141,11 @@ async function render(config: HelmTemplateConfig, ctx: StepContext): Promise<voi
     }
     valuesFiles.push(full)
   })
-  const helm = ctx.services.tools.helm
+  const helm = ctx.caps.tools.helm
   await withHelmHome(async (env) => {
     if (config.buildDependencies) {
       // `build` follows Chart.lock when there is one, and resolves Chart.yaml when there is not.
-      await runStepTool(STEP, 'helm', [helm, 'dependency', 'build', chartDir], {
+      await runStepTool(STEP, 'helm', [helm, 'dependency', 'build', '--', chartDir], {
         env,
         cwd: ctx.workDir
       })
@@ -128,7 +159,8 @@ async function render(config: HelmTemplateConfig, ctx: StepContext): Promise<voi
     }
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-helm-out-'))
     try {
-      await runStepTool(STEP, 'helm', [helm, ...args, '--output-dir', tmp], {
+      const withDir = helmTemplateArgs(config, chartDir, valuesFiles, ['--output-dir', tmp])
+      await runStepTool(STEP, 'helm', [helm, ...withDir], {
         env,
         cwd: ctx.workDir
       })
@@ -138,7 +170,12 @@ async function render(config: HelmTemplateConfig, ctx: StepContext): Promise<voi
         else fs.mkdirSync(outPath, { recursive: true })
         ctx.logger.info(`${config.path} → ${config.outPath}/ (flat)`)
       } else {
-        const target = path.join(outPath, config.useReleaseName ? config.releaseName : name)
+        const target = reresolve(
+          ctx.workDir,
+          path.join(outPath, config.useReleaseName ? config.releaseName : name),
+          `${STEP}.outPath`,
+          { followFinal: false }
+        )
         fs.rmSync(target, { recursive: true, force: true })
         fs.mkdirSync(path.dirname(target), { recursive: true })
         if (fs.existsSync(rendered)) fs.cpSync(rendered, target, { recursive: true })
@@ -151,11 +188,12 @@ async function render(config: HelmTemplateConfig, ctx: StepContext): Promise<voi
   }, registryAuths(ctx))
 }
 
-export const helmTemplate: StepDefinition<HelmTemplateConfig> = {
+export const helmTemplate = defineStep({
   name: STEP,
-  parse: parser(STEP, schema),
+  schema,
+  capabilities: ['registry', 'tools'],
   async run(config, ctx) {
     await render(config, ctx)
     return succeeded()
   }
-}
+})

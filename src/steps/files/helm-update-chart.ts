@@ -3,13 +3,14 @@ import path from 'node:path'
 import semver from 'semver'
 import { isMap, isScalar, isSeq, parse, parseDocument, type YAMLMap } from 'yaml'
 import { z } from 'zod'
-import type { StepContext, StepDefinition } from '../types.js'
+import { defineStep } from '../define.js'
+import type { StepContext } from '../types.js'
 import type { Chart, Freight } from '../../freight/types.js'
 import { ConfigFieldError, WaybillError } from '../../util/errors.js'
+import { assertNoOutwardLinks, readFileNoFollow } from '../../util/fs-confined.js'
 import {
   commitMessage,
   nonEmpty,
-  parser,
   runStepTool,
   stepPath,
   succeeded,
@@ -17,6 +18,7 @@ import {
   writeFileAtomic
 } from './common.js'
 import { stringifyLike } from './kustomize-set-image.js'
+import { scalarText } from '../../util/text.js'
 
 const STEP = 'helm-update-chart'
 
@@ -31,9 +33,9 @@ const schema = z.strictObject({
 export type HelmUpdateChartConfig = z.output<typeof schema>
 
 /** Docker-style registry auths for Helm's OCI client, from the configured registry credentials. */
-export function registryAuths(ctx: StepContext): Record<string, unknown> | undefined {
+export function registryAuths(ctx: StepContext<'registry'>): Record<string, unknown> | undefined {
   const auths: Record<string, { auth: string }> = {}
-  for (const [host, c] of Object.entries(ctx.services.registryCredentials ?? {})) {
+  for (const { host, credential: c } of ctx.caps.registry.credentials()) {
     const secret = c.password ?? c.token
     if (!secret) continue
     ctx.logger.mask(secret)
@@ -56,10 +58,11 @@ function freightCharts(freight: Freight[]): Chart[] {
   return freight.flatMap((f) => f.charts)
 }
 
-function lockVersions(chartDir: string): Map<string, string> {
+function lockVersions(ctx: StepContext, rel: string): Map<string, string> {
   const out = new Map<string, string>()
   try {
-    const lock = parse(fs.readFileSync(path.join(chartDir, 'Chart.lock'), 'utf8')) as {
+    const file = stepPath(ctx, STEP, 'path', path.join(rel, 'Chart.lock'))
+    const lock = parse(readFileNoFollow(file).toString('utf8')) as {
       dependencies?: Array<{ name: string; version: string }>
     }
     for (const d of lock?.dependencies ?? []) out.set(d.name, String(d.version))
@@ -69,18 +72,19 @@ function lockVersions(chartDir: string): Map<string, string> {
   return out
 }
 
-export const helmUpdateChart: StepDefinition<HelmUpdateChartConfig> = {
+export const helmUpdateChart = defineStep({
   name: STEP,
-  parse: parser(STEP, schema),
+  schema,
+  capabilities: ['registry', 'tools'],
   async run(config, ctx) {
     const chartDir = stepPath(ctx, STEP, 'path', config.path)
-    const chartFile = path.join(chartDir, 'Chart.yaml')
+    const chartFile = stepPath(ctx, STEP, 'path', path.join(config.path, 'Chart.yaml'))
     if (!fs.existsSync(chartFile))
       throw new ConfigFieldError(
         `${STEP}.path`,
         `'${config.path}' is not a Helm chart (no Chart.yaml)`
       )
-    const original = fs.readFileSync(chartFile, 'utf8')
+    const original = readFileNoFollow(chartFile).toString('utf8')
     const doc = parseDocument(original)
     if (doc.errors.length)
       throw new WaybillError(
@@ -91,8 +95,7 @@ export const helmUpdateChart: StepDefinition<HelmUpdateChartConfig> = {
       ? depsNode.items.filter((d): d is YAMLMap => isMap(d))
       : []
     const str = (m: YAMLMap, k: string) => {
-      const v = m.get(k)
-      return v === undefined || v === null ? '' : String(v)
+      return scalarText(m.get(k)) ?? ''
     }
     const setVersion = (dep: YAMLMap, version: string) => {
       const node = dep.get('version', true)
@@ -101,7 +104,7 @@ export const helmUpdateChart: StepDefinition<HelmUpdateChartConfig> = {
       } else dep.set('version', version)
     }
     const changes: string[] = []
-    const before = lockVersions(chartDir)
+    const before = lockVersions(ctx, config.path)
     if (config.charts) {
       config.charts.forEach((c, i) => {
         const dep = deps.find(
@@ -147,17 +150,18 @@ export const helmUpdateChart: StepDefinition<HelmUpdateChartConfig> = {
     const out = stringifyLike(doc, original)
     if (out !== original) writeFileAtomic(chartFile, out)
     if (deps.length > 0) {
-      const helm = ctx.services.tools.helm
+      assertNoOutwardLinks(ctx.workDir, chartDir, STEP)
+      const helm = ctx.caps.tools.helm
       await withHelmHome(
         (env) =>
-          runStepTool(STEP, 'helm', [helm, 'dependency', 'update', chartDir], {
+          runStepTool(STEP, 'helm', [helm, 'dependency', 'update', '--', chartDir], {
             env,
             cwd: ctx.workDir
           }),
         registryAuths(ctx)
       )
     }
-    const after = lockVersions(chartDir)
+    const after = lockVersions(ctx, config.path)
     for (const [name, v] of after) {
       const old = before.get(name)
       if (old !== v && !changes.some((c) => c.startsWith(`${name}: `)))
@@ -169,4 +173,4 @@ export const helmUpdateChart: StepDefinition<HelmUpdateChartConfig> = {
       commitMessage: commitMessage(`Updated chart dependencies for ${config.path}`, changes)
     })
   }
-}
+})

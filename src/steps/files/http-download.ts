@@ -1,14 +1,15 @@
 import { parseDuration } from '../../util/duration.js'
 import fs from 'node:fs'
-import http from 'node:http'
-import https from 'node:https'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { z } from 'zod'
-import type { StepDefinition } from '../types.js'
+import { defineStep } from '../define.js'
 import { ConfigFieldError, WaybillError } from '../../util/errors.js'
 import { redact } from '../../util/logger.js'
-import { exists, nonEmpty, parser, stepPath, succeeded } from './common.js'
+import { tempNameNear } from '../../util/fs-confined.js'
+import { discardBody, httpFetch, HttpNetworkError } from '../../http/index.js'
+import { exists, nonEmpty, stepPath, succeeded } from './common.js'
 
 const STEP = 'http-download'
 
@@ -38,72 +39,60 @@ const schema = z.strictObject({
 
 export type HttpDownloadConfig = z.output<typeof schema>
 
-/** Streams a GET response body to a file, following up to 10 redirects. */
-function download(
+/**
+ * Streams a GET response body to a new file (created exclusively: never through a link),
+ * following up to 10 redirects; credentials do not follow a redirect to another host.
+ */
+async function download(
   url: URL,
   headers: Record<string, string>,
   insecure: boolean,
   dest: string,
-  signal: AbortSignal,
-  redirects = 0
+  timeoutMs: number,
+  signal: AbortSignal
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const mod = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined
-    if (!mod) {
-      reject(new ConfigFieldError(`${STEP}.url`, `unsupported scheme '${url.protocol}'`))
-      return
-    }
-    const req = mod.request(
-      url,
-      {
-        method: 'GET',
-        headers,
-        signal,
-        ...(url.protocol === 'https:' ? { rejectUnauthorized: !insecure } : {})
-      },
-      (res) => {
-        const status = res.statusCode ?? 0
-        if (status >= 300 && status < 400 && res.headers.location) {
-          res.resume()
-          if (redirects >= 10) {
-            reject(new WaybillError(`${STEP}: too many redirects from ${redact(url.origin)}`))
-            return
-          }
-          const next = new URL(res.headers.location, url)
-          // Credentials do not follow a redirect to another host.
-          const nextHeaders =
-            next.host === url.host
-              ? headers
-              : Object.fromEntries(
-                  Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization')
-                )
-          download(next, nextHeaders, insecure, dest, signal, redirects + 1).then(resolve, reject)
-          return
-        }
-        if (status < 200 || status >= 300) {
-          res.resume()
-          reject(
-            new WaybillError(
-              `${STEP}: GET ${redact(url.origin + url.pathname)} returned HTTP ${status}`,
-              status === 401 || status === 403
-                ? 'check the headers (credentials) of the step'
-                : undefined
-            )
-          )
-          return
-        }
-        pipeline(res, fs.createWriteStream(dest, { mode: 0o644 })).then(resolve, reject)
-      }
+  let target = url
+  let sent = headers
+  for (let redirects = 0; ; redirects++) {
+    if (target.protocol !== 'https:' && target.protocol !== 'http:')
+      throw new ConfigFieldError(`${STEP}.url`, `unsupported scheme '${target.protocol}'`)
+    const res = await httpFetch(
+      target,
+      { headers: sent, redirect: 'manual' },
+      { insecureSkipTLSVerify: insecure, timeoutMs, signal }
     )
-    req.on('error', reject)
-    req.end()
-  })
+    const location = res.headers.get('location')
+    if (res.status >= 300 && res.status < 400 && location) {
+      await discardBody(res)
+      if (redirects >= 10)
+        throw new WaybillError(`${STEP}: too many redirects from ${redact(url.origin)}`)
+      const next = new URL(location, target)
+      if (next.host !== target.host)
+        sent = Object.fromEntries(
+          Object.entries(sent).filter(([k]) => k.toLowerCase() !== 'authorization')
+        )
+      target = next
+      continue
+    }
+    if (res.status < 200 || res.status >= 300) {
+      await discardBody(res)
+      throw new WaybillError(
+        `${STEP}: GET ${redact(target.origin + target.pathname)} returned HTTP ${res.status}`,
+        res.status === 401 || res.status === 403
+          ? 'check the headers (credentials) of the step'
+          : undefined
+      )
+    }
+    const file = fs.createWriteStream(dest, { flags: 'wx', mode: 0o644 })
+    await pipeline(res.body ? Readable.fromWeb(res.body as never) : Readable.from([]), file)
+    return
+  }
 }
 
-export const httpDownload: StepDefinition<HttpDownloadConfig> = {
+export const httpDownload = defineStep({
   name: STEP,
-  parse: parser(STEP, schema),
-  defaultTimeoutMs: 5 * 60_000,
+  schema,
+  defaults: { timeoutMs: 5 * 60_000 },
   async run(config, ctx) {
     const out = stepPath(ctx, STEP, 'outPath', config.outPath)
     let url: URL
@@ -128,15 +117,15 @@ export const httpDownload: StepDefinition<HttpDownloadConfig> = {
     const headers: Record<string, string> = {}
     for (const h of config.headers) headers[h.name] = h.value
     fs.mkdirSync(path.dirname(out), { recursive: true })
-    const tmp = `${out}.waybill-download-${process.pid}`
+    const tmp = tempNameNear(out)
     const timeout = AbortSignal.timeout(timeoutMs)
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout
     try {
-      await download(url, headers, config.insecureSkipTLSVerify, tmp, signal)
+      await download(url, headers, config.insecureSkipTLSVerify, tmp, timeoutMs, signal)
       fs.renameSync(tmp, out)
     } catch (e) {
       fs.rmSync(tmp, { force: true })
-      if (timeout.aborted)
+      if (timeout.aborted || (e instanceof HttpNetworkError && e.timedOut))
         throw new WaybillError(
           `${STEP}: download from ${redact(url.origin)} did not finish within ${config.timeout ?? '5m'}`
         )
@@ -150,4 +139,4 @@ export const httpDownload: StepDefinition<HttpDownloadConfig> = {
     )
     return succeeded()
   }
-}
+})

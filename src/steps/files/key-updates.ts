@@ -2,14 +2,13 @@ import path from 'node:path'
 import { parseDocument } from 'yaml'
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml'
 import { z } from 'zod'
-import type { StepDefinition } from '../types.js'
+import type { StepContext, StepResult } from '../types.js'
 import { WaybillError } from '../../util/errors.js'
 import { parseKeyPath, setInDocument, setInPlain } from '../yaml-paths.js'
 import {
   commitMessage,
   formatValue,
   nonEmpty,
-  parser,
   readConfigFile,
   stepPath,
   succeeded,
@@ -17,13 +16,14 @@ import {
 } from './common.js'
 import { stringifyLike } from './kustomize-set-image.js'
 
-const schema = z.strictObject({
+/** The config of yaml-update, json-update and toml-update. */
+export const keyUpdatesSchema = z.strictObject({
   path: nonEmpty,
   updates: z.array(z.strictObject({ key: nonEmpty, value: z.unknown() })).min(1)
 })
 
-export type UpdateConfig = z.output<typeof schema>
-type Format = 'yaml' | 'json' | 'toml'
+export type UpdateConfig = z.output<typeof keyUpdatesSchema>
+export type Format = 'yaml' | 'json' | 'toml'
 
 /** Indentation of a JSON text (the first indented line), defaulting to two spaces. */
 export function detectJsonIndent(text: string): string | number {
@@ -74,23 +74,18 @@ export function applyUpdates(
   }
 }
 
-function updateStep(format: Format): StepDefinition<UpdateConfig> {
+/** Runs `<format>-update`: applies the updates in place and outputs Kargo's commitMessage. */
+export async function runKeyUpdates(
+  format: Format,
+  config: UpdateConfig,
+  ctx: StepContext
+): Promise<StepResult> {
   const name = `${format}-update`
-  return {
-    name,
-    parse: parser(name, schema),
-    async run(config, ctx) {
-      const file = stepPath(ctx, name, 'path', config.path)
-      const text = readConfigFile(file, `${name}.path`, config.path)
-      const out = applyUpdates(format, text, config.updates, config.path, name)
-      if (out !== text) writeFileAtomic(file, out)
-      const lines = config.updates.map((u) => `${u.key}: ${formatValue(u.value)}`)
-      ctx.logger.info(`${path.normalize(config.path)}:\n${lines.map((l) => `  ${l}`).join('\n')}`)
-      return succeeded({ commitMessage: commitMessage(`Updated ${config.path}`, lines) })
-    }
-  }
+  const file = stepPath(ctx, name, 'path', config.path)
+  const text = readConfigFile(file, `${name}.path`, config.path)
+  const out = applyUpdates(format, text, config.updates, config.path, name)
+  if (out !== text) writeFileAtomic(file, out)
+  const lines = config.updates.map((u) => `${u.key}: ${formatValue(u.value)}`)
+  ctx.logger.info(`${path.normalize(config.path)}:\n${lines.map((l) => `  ${l}`).join('\n')}`)
+  return succeeded({ commitMessage: commitMessage(`Updated ${config.path}`, lines) })
 }
-
-export const yamlUpdate = updateStep('yaml')
-export const jsonUpdate = updateStep('json')
-export const tomlUpdate = updateStep('toml')

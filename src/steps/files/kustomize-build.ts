@@ -1,10 +1,10 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import { parse } from 'yaml'
 import { z } from 'zod'
-import type { StepDefinition } from '../types.js'
+import { defineStep } from '../define.js'
 import { WaybillError } from '../../util/errors.js'
-import { nonEmpty, parser, runStepTool, stepPath, succeeded, writeFileAtomic } from './common.js'
+import { assertNoOutwardLinks, mkdirInside, writeFileNoFollow } from '../../util/fs-confined.js'
+import { nonEmpty, runStepTool, stepPath, succeeded, writeFileAtomic } from './common.js'
 import { findKustomization } from './kustomize-set-image.js'
 
 const STEP = 'kustomize-build'
@@ -112,8 +112,23 @@ export function splitResources(output: string): Array<{ resource: Resource; text
   return out
 }
 
-/** Writes resources one per file into dir in the given naming scheme. */
+/**
+ * A file name built from a resource's kind, name and namespace, which come from the rendered
+ * content: it must be one plain path component (Kubernetes names never hold `/`).
+ */
+function checkedFileName(name: string, r: Resource): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[/\\\x00-\x1f]/.test(name) || name === '.yaml' || name.startsWith('.'))
+    throw new WaybillError(
+      `${STEP}: ${r.kind ?? 'resource'} '${r.metadata?.name ?? ''}'${r.metadata?.namespace ? ` in namespace '${r.metadata.namespace}'` : ''} cannot be written: '${name}' is not a plain file name`,
+      'Kubernetes names are DNS subdomains (lower-case letters, digits, - and .); fix the resource'
+    )
+  return name
+}
+
+/** Writes resources one per file into dir (resolved inside root) in the given naming scheme. */
 export function writeResourceFiles(
+  root: string,
   dir: string,
   output: string,
   format: 'kargo' | 'kustomize'
@@ -122,41 +137,47 @@ export function writeResourceFiles(
   const namespaces = new Set(
     resources.map((r) => r.resource.metadata?.namespace).filter((n): n is string => !!n)
   )
-  fs.mkdirSync(dir, { recursive: true })
-  const written: string[] = []
-  for (const { resource, text } of resources) {
-    const name =
+  const names = resources.map(({ resource }) =>
+    checkedFileName(
       format === 'kargo'
         ? kargoFileName(resource)
-        : kustomizeFileName(resource, namespaces.size > 1)
-    fs.writeFileSync(path.join(dir, name), text)
-    written.push(name)
-  }
-  return written
+        : kustomizeFileName(resource, namespaces.size > 1),
+      resource
+    )
+  )
+  const outDir = mkdirInside(root, path.relative(root, dir), `${STEP}.outPath`)
+  resources.forEach(({ text }, i) => {
+    // A link already in outPath is replaced, never written through.
+    writeFileNoFollow(path.join(outDir, names[i]), text, 0o644)
+  })
+  return names
 }
 
-export const kustomizeBuild: StepDefinition<KustomizeBuildConfig> = {
+export const kustomizeBuild = defineStep({
   name: STEP,
-  parse: parser(STEP, schema),
+  schema,
+  capabilities: ['tools'],
   async run(config, ctx) {
     const dir = stepPath(ctx, STEP, 'path', config.path)
     const outPath = stepPath(ctx, STEP, 'outPath', config.outPath)
     findKustomization(dir, `${STEP}.path`, config.path)
-    const args = [...ctx.services.tools.kustomize, dir]
+    assertNoOutwardLinks(ctx.workDir, dir, STEP)
+    const args = [...ctx.caps.tools.kustomize]
     const helm = config.plugin?.helm
     if (helm) {
-      args.push('--enable-helm', '--helm-command', ctx.services.tools.helm)
+      args.push('--enable-helm', '--helm-command', ctx.caps.tools.helm)
       if (helm.kubeVersion) args.push('--helm-kube-version', helm.kubeVersion)
       for (const v of helm.apiVersions ?? []) args.push('--helm-api-versions', v)
     }
+    args.push('--', dir)
     const { stdout } = await runStepTool(STEP, 'kustomize', args, { cwd: ctx.workDir })
     if (/\.ya?ml$/i.test(outPath)) {
       writeFileAtomic(outPath, stdout, 0o644)
       ctx.logger.info(`${config.path} → ${config.outPath}`)
     } else {
-      const files = writeResourceFiles(outPath, stdout, config.outputFormat)
+      const files = writeResourceFiles(ctx.workDir, outPath, stdout, config.outputFormat)
       ctx.logger.info(`${config.path} → ${config.outPath}/ (${files.length} files)`)
     }
     return succeeded()
   }
-}
+})

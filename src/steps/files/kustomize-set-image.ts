@@ -2,10 +2,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document } from 'yaml'
 import { z } from 'zod'
-import type { StepDefinition } from '../types.js'
+import { defineStep } from '../define.js'
 import type { Freight, Image } from '../../freight/types.js'
 import { ConfigFieldError, WaybillError } from '../../util/errors.js'
-import { commitMessage, nonEmpty, parser, stepPath, succeeded, writeFileAtomic } from './common.js'
+import { readFileNoFollow, reresolve } from '../../util/fs-confined.js'
+import { commitMessage, nonEmpty, stepPath, succeeded, writeFileAtomic } from './common.js'
+import { scalarText } from '../../util/text.js'
 
 const STEP = 'kustomize-set-image'
 
@@ -130,10 +132,10 @@ const FIELD_ORDER = ['name', 'newName', 'newTag', 'digest']
 export function applyImages(doc: Document, targets: Map<string, KustomizeImage>): void {
   if (!isMap(doc.contents)) {
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null))
-      doc.contents = doc.createNode({}) as never
+      doc.contents = doc.createNode({})
     else throw new WaybillError('the Kustomization file is not a YAML map')
   }
-  const root = doc.contents as YAMLMap
+  const root = doc.contents
   const current: unknown = root.get('images', true)
   let seq: YAMLSeq
   if (isSeq(current)) seq = current
@@ -165,7 +167,7 @@ export function applyImages(doc: Document, targets: Map<string, KustomizeImage>)
       return (ia === -1 ? 99 : ia) - (ib === -1 ? 99 : ib)
     })
   }
-  const nameOf = (it: unknown) => (isMap(it) ? String(it.get('name') ?? '') : '')
+  const nameOf = (it: unknown) => (isMap(it) ? (scalarText(it.get('name')) ?? '') : '')
   items.sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0))
 }
 
@@ -186,14 +188,18 @@ function imageRef(i: KustomizeImage): string {
   return ref
 }
 
-export const kustomizeSetImage: StepDefinition<KustomizeSetImageConfig> = {
+export const kustomizeSetImage = defineStep({
   name: STEP,
-  parse: parser(STEP, schema),
+  schema,
   async run(config, ctx) {
     const dir = stepPath(ctx, STEP, 'path', config.path)
-    const file = findKustomization(dir, `${STEP}.path`, config.path)
+    const file = reresolve(
+      ctx.workDir,
+      findKustomization(dir, `${STEP}.path`, config.path),
+      `${STEP}.path`
+    )
     const targets = targetImages(config, ctx.freight)
-    const original = fs.readFileSync(file, 'utf8')
+    const original = readFileNoFollow(file).toString('utf8')
     const doc = parseDocument(original)
     if (doc.errors.length)
       throw new WaybillError(
@@ -214,4 +220,4 @@ export const kustomizeSetImage: StepDefinition<KustomizeSetImageConfig> = {
       )
     })
   }
-}
+})

@@ -1,10 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import zlib from 'node:zlib'
-import { z } from 'zod'
-import type { StepDefinition } from '../types.js'
 import { ConfigFieldError, WaybillError } from '../../util/errors.js'
-import { exists, gitignoreMatcher, nonEmpty, parser, stepPath, succeeded } from './common.js'
+import { resolveInside, writeFileNoFollow } from '../../util/fs-confined.js'
+import { exists } from './common.js'
 
 /*
  * A small ustar/pax reader and writer in Node, so that every entry is checked before anything
@@ -13,7 +11,7 @@ import { exists, gitignoreMatcher, nonEmpty, parser, stepPath, succeeded } from 
 
 const BLOCK = 512
 
-interface Entry {
+export interface Entry {
   name: string
   type: 'file' | 'dir' | 'symlink' | 'other'
   mode: number
@@ -103,7 +101,10 @@ function entryHeader(e: Entry, size: number): Buffer[] {
 }
 
 /** Archives inPath (a file or directory; entries named from its base name) into a tar buffer list. */
-function buildArchive(inPath: string, ignored: (rel: string, isDir: boolean) => boolean): Buffer[] {
+export function buildArchive(
+  inPath: string,
+  ignored: (rel: string, isDir: boolean) => boolean
+): Buffer[] {
   const chunks: Buffer[] = []
   const base = path.basename(inPath)
   const add = (full: string, name: string, rel: string): void => {
@@ -231,11 +232,11 @@ export function readArchive(buf: Buffer, file: string): Entry[] {
   return entries
 }
 
-function isGzip(buf: Buffer): boolean {
+export function isGzip(buf: Buffer): boolean {
   return buf.length > 2 && buf[0] === 0x1f && buf[1] === 0x8b
 }
 
-const inside = (root: string, p: string) => p === root || p.startsWith(root + path.sep)
+export const inside = (root: string, p: string) => p === root || p.startsWith(root + path.sep)
 
 /** Extracts entries into outDir, refusing anything that would land or point outside it. */
 export function extract(
@@ -244,8 +245,6 @@ export function extract(
   opts: { strip: number; ignored: (rel: string, isDir: boolean) => boolean; field: string }
 ): number {
   const root = path.resolve(outDir)
-  fs.mkdirSync(root, { recursive: true })
-  const realRoot = fs.realpathSync(root)
   // Check every entry before writing anything, so a hostile archive leaves no partial output.
   const plan: Array<{ e: Entry; kept: string[] }> = []
   for (const e of entries) {
@@ -267,96 +266,78 @@ export function extract(
           `archive entry '${e.name}' is a link to '${e.linkName}', outside outPath`
         )
     }
-    plan.push({ e, kept })
+    // Hard links, devices and FIFOs are never extracted.
+    if (e.type !== 'other') plan.push({ e, kept })
   }
-  let n = 0
+  // Nothing is written below a link the archive creates: links are made last, so every file and
+  // directory goes where its name says (GNU tar would follow the link instead).
+  const links = new Set(plan.filter((p) => p.e.type === 'symlink').map((p) => p.kept.join('/')))
   for (const { e, kept } of plan) {
-    const target = path.join(root, ...kept)
-    // The parent must really be inside outPath (a link extracted earlier must not redirect writes).
-    const parent = path.dirname(target)
-    fs.mkdirSync(parent, { recursive: true })
-    if (!inside(realRoot, fs.realpathSync(parent)))
+    for (let i = 1; i < kept.length; i++) {
+      const prefix = kept.slice(0, i).join('/')
+      if (links.has(prefix))
+        throw new ConfigFieldError(
+          opts.field,
+          `archive entry '${e.name}' would be written through the link '${prefix}' of the same archive`
+        )
+    }
+  }
+  fs.mkdirSync(root, { recursive: true })
+  /** Resolves an entry's path inside outPath at the moment it is written (kernel semantics). */
+  const resolve = (e: Entry, rel: string, followFinal: boolean): string => {
+    try {
+      return resolveInside(root, rel, opts.field, { followFinal })
+    } catch (err) {
+      if (!(err instanceof ConfigFieldError)) throw err
       throw new ConfigFieldError(
         opts.field,
         `archive entry '${e.name}' would be written through a link outside outPath`
       )
+    }
+  }
+  let n = 0
+  for (const { e, kept } of plan) {
+    if (e.type === 'symlink') continue
+    const parent = kept.length > 1 ? resolve(e, kept.slice(0, -1).join('/'), true) : root
+    fs.mkdirSync(parent, { recursive: true })
+    const target = resolve(e, path.relative(root, path.join(parent, kept[kept.length - 1])), false)
     if (e.type === 'dir') {
       if (exists(target) && !fs.lstatSync(target).isDirectory()) fs.rmSync(target, { force: true })
       fs.mkdirSync(target, { recursive: true })
-    } else if (e.type === 'file') {
-      if (exists(target)) fs.rmSync(target, { recursive: true, force: true })
-      fs.writeFileSync(target, e.data ?? Buffer.alloc(0), { mode: e.mode & 0o777 || 0o644 })
-      n++
-    } else if (e.type === 'symlink') {
-      if (exists(target)) fs.rmSync(target, { recursive: true, force: true })
-      fs.symlinkSync(e.linkName.replace(/\\/g, '/'), target)
+    } else {
+      if (exists(target) && fs.lstatSync(target).isDirectory())
+        fs.rmSync(target, { recursive: true, force: true })
+      writeFileNoFollow(target, e.data ?? Buffer.alloc(0), e.mode & 0o777 || 0o644)
       n++
     }
-    // Hard links, devices and FIFOs are skipped.
   }
-  return n
-}
-
-// ---------------------------------------------------------------- steps
-
-const tarSchema = z.strictObject({
-  inPath: nonEmpty,
-  outPath: nonEmpty,
-  ignore: nonEmpty.optional(),
-  gzip: z.boolean().default(false)
-})
-
-export const tar: StepDefinition<z.output<typeof tarSchema>> = {
-  name: 'tar',
-  parse: parser('tar', tarSchema),
-  async run(config, ctx) {
-    const src = stepPath(ctx, 'tar', 'inPath', config.inPath)
-    const out = stepPath(ctx, 'tar', 'outPath', config.outPath)
-    if (!exists(src)) throw new ConfigFieldError('tar.inPath', `'${config.inPath}' does not exist`)
-    if (inside(path.resolve(src), path.resolve(out)) && fs.statSync(src).isDirectory())
-      throw new ConfigFieldError('tar.outPath', `'${config.outPath}' is inside inPath`)
-    const raw = Buffer.concat(buildArchive(src, gitignoreMatcher(config.ignore)))
-    fs.mkdirSync(path.dirname(out), { recursive: true })
-    fs.writeFileSync(out, config.gzip ? zlib.gzipSync(raw) : raw, { mode: 0o644 })
-    ctx.logger.info(
-      `archived ${config.inPath} into ${config.outPath}${config.gzip ? ' (gzip)' : ''}`
-    )
-    return succeeded()
-  }
-}
-
-const untarSchema = z.strictObject({
-  inPath: nonEmpty,
-  outPath: nonEmpty,
-  stripComponents: z.number().int().min(0).default(0),
-  ignore: nonEmpty.optional()
-})
-
-export const untar: StepDefinition<z.output<typeof untarSchema>> = {
-  name: 'untar',
-  parse: parser('untar', untarSchema),
-  async run(config, ctx) {
-    const src = stepPath(ctx, 'untar', 'inPath', config.inPath)
-    const out = stepPath(ctx, 'untar', 'outPath', config.outPath)
-    if (!exists(src))
-      throw new ConfigFieldError('untar.inPath', `'${config.inPath}' does not exist`)
-    let buf = fs.readFileSync(src)
-    if (isGzip(buf)) {
+  const made: Array<{ e: Entry; rel: string; target: string }> = []
+  try {
+    for (const { e, kept } of plan) {
+      if (e.type !== 'symlink') continue
+      const parent = kept.length > 1 ? resolve(e, kept.slice(0, -1).join('/'), true) : root
+      fs.mkdirSync(parent, { recursive: true })
+      const target = path.join(parent, kept[kept.length - 1])
+      if (exists(target)) fs.rmSync(target, { recursive: true, force: true })
+      fs.symlinkSync(e.linkName.replace(/\\/g, '/'), target)
+      made.push({ e, rel: path.relative(root, target), target })
+      n++
+    }
+    // A link's target is checked once all links exist: `y -> z/..` is harmless until `z -> .`.
+    for (const m of made) {
       try {
-        buf = zlib.gunzipSync(buf)
-      } catch (e) {
-        throw new WaybillError(
-          `untar: ${config.inPath} is not a valid gzip file: ${(e as Error).message}`
+        resolveInside(root, m.rel, opts.field)
+      } catch (err) {
+        if (!(err instanceof ConfigFieldError)) throw err
+        throw new ConfigFieldError(
+          opts.field,
+          `archive entry '${m.e.name}' is a link to '${m.e.linkName}', which leads outside outPath`
         )
       }
     }
-    const entries = readArchive(buf, config.inPath)
-    const n = extract(entries, out, {
-      strip: config.stripComponents,
-      ignored: gitignoreMatcher(config.ignore),
-      field: 'untar.inPath'
-    })
-    ctx.logger.info(`extracted ${n} file(s) from ${config.inPath} into ${config.outPath}`)
-    return succeeded()
+  } catch (err) {
+    for (const m of made) fs.rmSync(m.target, { force: true })
+    throw err
   }
+  return n
 }

@@ -59,15 +59,34 @@ export async function changedFiles(
     const refspecs = [base.branch, head.branch].map(
       (b) => `+refs/heads/${b}:refs/remotes/origin/${b}`
     )
-    await gitTry([...NO_AUTO_MAINTENANCE, 'fetch', '-q', '--no-tags', 'origin', ...refspecs], {
-      cwd: repoDir,
-      credentials
-    })
+    await gitTry(
+      [
+        ...NO_AUTO_MAINTENANCE,
+        'fetch',
+        '-q',
+        '--no-tags',
+        '--end-of-options',
+        'origin',
+        ...refspecs
+      ],
+      {
+        cwd: repoDir,
+        credentials
+      }
+    )
     have = await resolveCommits(repoDir, [base.sha, head.sha])
     if (have[0] !== base.sha || have[1] !== head.sha) return undefined
   }
   const diff = await gitTry(
-    ['diff', '--name-status', '-z', '--no-renames', `${base.sha}...${head.sha}`, '--'],
+    [
+      'diff',
+      '--name-status',
+      '-z',
+      '--no-renames',
+      '--end-of-options',
+      `${base.sha}...${head.sha}`,
+      '--'
+    ],
     { cwd: repoDir }
   )
   if (diff.code !== 0) return undefined

@@ -1,18 +1,27 @@
 import { parseDuration } from '../../util/duration.js'
 import fs from 'node:fs'
 import { z } from 'zod'
-import { gitTry, NO_AUTO_MAINTENANCE, type GitCredentials } from '../../git/git.js'
-import { credentialsForUrl } from '../../runtime/services.js'
+import {
+  gitTry,
+  identityEnv,
+  NO_AUTO_MAINTENANCE,
+  WAYBILL_GIT_IDENTITY,
+  type GitCredentials
+} from '../../git/git.js'
 import type { StepContext } from '../types.js'
 import { confinedPath } from '../../util/paths.js'
 import { WaybillError, trimOutput } from '../../util/errors.js'
 import { redact } from '../../util/logger.js'
 import { GIT_PROVIDERS } from '../../integrations/repo-url.js'
 
-/** Author used when neither git-clone nor git-commit configured one. */
-export const DEFAULT_AUTHOR = { name: 'Waybill', email: 'waybill@users.noreply.github.com' }
-
-export const providerSchema = z.enum(GIT_PROVIDERS)
+/** Kargo's providers; Waybill talks to GitHub only so far, so the others are refused by name. */
+export const providerSchema = z.enum(GIT_PROVIDERS).superRefine((provider, ctx) => {
+  if (provider !== 'github')
+    ctx.addIssue({
+      code: 'custom',
+      message: `provider ${provider} is not supported yet: Waybill works with GitHub only`
+    })
+})
 
 export const authorSchema = z.strictObject({
   name: z.string().min(1),
@@ -126,20 +135,20 @@ export async function repoSettings(dir: string): Promise<RepoSettings> {
   const name = values.get('user.name')?.trim() ?? ''
   const email = values.get('user.email')?.trim() ?? ''
   return {
-    author: name && email ? { name, email } : DEFAULT_AUTHOR,
+    author: name && email ? { name, email } : WAYBILL_GIT_IDENTITY,
     originUrl: values.get('remote.origin.url') || undefined
   }
 }
 
 /** The origin URL of a worktree and the credentials for it. */
 export async function remoteOf(
-  ctx: StepContext,
+  ctx: StepContext<'gitCredentials'>,
   dir: string,
   settings?: RepoSettings
 ): Promise<{ url: string; credentials?: GitCredentials }> {
   const url = (settings ?? (await repoSettings(dir))).originUrl
   if (!url) throw new WaybillError(`the repository at ${dir} has no 'origin' remote`)
-  return { url, credentials: credentialsForUrl(ctx.services, url) }
+  return { url, credentials: ctx.caps.gitCredentials(url) }
 }
 
 /** The branch checked out in a worktree, or undefined when HEAD is detached. */
@@ -183,13 +192,17 @@ export async function resolveCommits(
   })
 }
 
-/** Environment that pins author and committer identity for git commands that create commits. */
-export function identityEnv(a: { name: string; email: string }): NodeJS.ProcessEnv {
+/** identityEnv(author), with the run's committer (input `committer`) when one is configured. */
+export function commitEnv(
+  author: { name: string; email: string },
+  ctx: Pick<StepContext, 'gitIdentity'>
+): NodeJS.ProcessEnv {
+  const committer = ctx.gitIdentity?.committer
   return {
-    GIT_AUTHOR_NAME: a.name,
-    GIT_AUTHOR_EMAIL: a.email,
-    GIT_COMMITTER_NAME: a.name,
-    GIT_COMMITTER_EMAIL: a.email
+    ...identityEnv(author),
+    ...(committer
+      ? { GIT_COMMITTER_NAME: committer.name, GIT_COMMITTER_EMAIL: committer.email }
+      : {})
   }
 }
 
@@ -247,21 +260,6 @@ export function backoffDelay(attempt: number): number {
   return Math.min(jittered, pushBackoff.capMs)
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new WaybillError('aborted'))
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t)
-        reject(new WaybillError('aborted'))
-      },
-      { once: true }
-    )
-  })
-}
-
 /**
  * Integrates the remote branch into the worktree by rebasing (Kargo's AlwaysRebase). On conflicts
  * the rebase is aborted and a clear error names the files.
@@ -274,7 +272,7 @@ export async function rebaseOnto(
   author: { name: string; email: string },
   extraEnv: NodeJS.ProcessEnv = {}
 ): Promise<void> {
-  const res = await gitTry([...NO_AUTO_MAINTENANCE, 'rebase', remoteRef], {
+  const res = await gitTry([...NO_AUTO_MAINTENANCE, 'rebase', '--end-of-options', remoteRef], {
     cwd: dir,
     // Rebased commits keep their authors; only the committer is ours.
     env: { GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email, ...extraEnv }
@@ -301,6 +299,7 @@ export async function fetchBranch(
       ...NO_AUTO_MAINTENANCE,
       'fetch',
       '--no-tags',
+      '--end-of-options',
       'origin',
       `+refs/heads/${branch}:refs/remotes/origin/${branch}`
     ],

@@ -1,18 +1,18 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import type { StepContext, StepDefinition, StepResult } from '../types.js'
-import { parseOrThrow } from '../../util/zod.js'
+import { defineStep } from '../define.js'
+import type { StepResult } from '../types.js'
 import { worktreeAt } from './common.js'
 
 const schema = z.strictObject({ path: z.string().min(1) })
 export type GitClearConfig = z.infer<typeof schema>
 
 /** Removes everything in a working tree except `.git`. */
-export const gitClear: StepDefinition<GitClearConfig> = {
+export const gitClear = defineStep({
   name: 'git-clear',
-  parse: (config) => parseOrThrow(schema, config, 'config'),
-  async run(cfg, ctx: StepContext): Promise<StepResult> {
+  schema,
+  async run(cfg, ctx): Promise<StepResult> {
     const dir = await worktreeAt(ctx, cfg.path)
     for (const entry of fs.readdirSync(dir)) {
       if (entry === '.git') continue
@@ -21,4 +21,4 @@ export const gitClear: StepDefinition<GitClearConfig> = {
     ctx.logger.info(`Cleared ${cfg.path}`)
     return { status: 'Succeeded' }
   }
-}
+})

@@ -2,21 +2,20 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import { git, gitTry, NO_AUTO_MAINTENANCE, type GitCredentials } from '../../git/git.js'
-import { credentialsForUrl } from '../../runtime/services.js'
-import type { StepContext, StepDefinition, StepResult } from '../types.js'
+import { defineStep } from '../define.js'
+import {
+  git,
+  gitTry,
+  identityEnv,
+  NO_AUTO_MAINTENANCE,
+  WAYBILL_GIT_IDENTITY,
+  type GitCredentials
+} from '../../git/git.js'
+import type { StepResult } from '../types.js'
 import { confinedPath } from '../../util/paths.js'
-import { parseOrThrow } from '../../util/zod.js'
 import { ConfigFieldError, WaybillError, trimOutput } from '../../util/errors.js'
 import { redact } from '../../util/logger.js'
-import {
-  DEFAULT_AUTHOR,
-  assertRefName,
-  authorSchema,
-  resolveCommits,
-  identityEnv,
-  repoUrlSchema
-} from './common.js'
+import { assertRefName, authorSchema, resolveCommits, repoUrlSchema } from './common.js'
 import { gnupgEnvFor, importSigningKey } from './signing.js'
 
 const optionalRef = z.string().nullish()
@@ -51,6 +50,15 @@ const schema = z.strictObject({
 })
 
 export type GitCloneConfig = z.infer<typeof schema>
+
+/**
+ * A commit ID as git names one: 4 to 64 hexadecimal digits (SHA-1 or SHA-256, possibly
+ * abbreviated). Anything else (`--upload-pack=…`, `HEAD~1`) is refused before git sees it.
+ */
+export function assertCommitId(commit: string, field: string): void {
+  if (!/^[0-9a-fA-F]{4,64}$/.test(commit))
+    throw new ConfigFieldError(field, `'${commit}' is not a commit ID (4 to 64 hexadecimal digits)`)
+}
 
 /** Where git-clone keeps the one (bare) clone per repository that all its worktrees share. */
 export function repoStoreDir(workDir: string, repoURL: string): string {
@@ -108,19 +116,20 @@ async function clearDestination(repoDir: string, dest: string, field: string): P
   if (fs.existsSync(dotGit) && fs.statSync(dotGit).isFile()) {
     const target = fs.readFileSync(dotGit, 'utf8')
     if (target.includes(path.join(repoDir, 'worktrees'))) {
-      await git(['worktree', 'remove', '--force', dest], { cwd: repoDir })
+      await git(['worktree', 'remove', '--force', '--end-of-options', dest], { cwd: repoDir })
       return
     }
   }
   throw new ConfigFieldError(field, `'${path.basename(dest)}' already exists and is not empty`)
 }
 
-export const gitClone: StepDefinition<GitCloneConfig> = {
+export const gitClone = defineStep({
   name: 'git-clone',
-  parse: (config) => parseOrThrow(schema, config, 'config'),
-  async run(cfg, ctx: StepContext): Promise<StepResult> {
+  schema,
+  capabilities: ['gitCredentials'],
+  async run(cfg, ctx): Promise<StepResult> {
     const repoURL = cfg.repoURL.trim()
-    const credentials = credentialsForUrl(ctx.services, repoURL)
+    const credentials = ctx.caps.gitCredentials(repoURL)
     const repoDir = repoStoreDir(ctx.workDir, repoURL)
     const dests = cfg.checkout.map((c, i) =>
       confinedPath(ctx.workDir, c.path, `checkout[${i}].path`)
@@ -134,7 +143,7 @@ export const gitClone: StepDefinition<GitCloneConfig> = {
     // git processes for a fresh clone with branch checkouts: clone --bare (init, remote, config
     // and fetch in one), cat-file (every checkout's commit at once), one worktree add each.
     const fresh = !fs.existsSync(repoDir)
-    const author = cfg.author ?? DEFAULT_AUTHOR
+    const author = cfg.author ?? ctx.gitIdentity?.author ?? WAYBILL_GIT_IDENTITY
     const cannotFetch = (stderr: string) =>
       new WaybillError(
         `cannot fetch ${repoURL}: ${trimOutput(redact(stderr))}`,
@@ -187,9 +196,13 @@ export const gitClone: StepDefinition<GitCloneConfig> = {
     const targets: Array<{ branch?: string; rev: string }> = []
     for (const [i, co] of cfg.checkout.entries()) {
       const field = `checkout[${i}]`
-      if (co.commit) targets.push({ rev: co.commit })
-      else if (co.tag) targets.push({ rev: `refs/tags/${co.tag}` })
-      else {
+      if (co.commit) {
+        assertCommitId(co.commit, `${field}.commit`)
+        targets.push({ rev: co.commit })
+      } else if (co.tag) {
+        assertRefName('tag', co.tag, `${field}.tag`)
+        targets.push({ rev: `refs/tags/${co.tag}` })
+      } else {
         let branch = co.branch || undefined
         if (!branch) {
           if (defBranch === undefined && fresh) {
@@ -228,10 +241,13 @@ export const gitClone: StepDefinition<GitCloneConfig> = {
 
       if (co.commit) {
         if (!sha) {
-          const res = await gitTry([...NO_AUTO_MAINTENANCE, 'fetch', '-q', 'origin', co.commit], {
-            cwd: repoDir,
-            credentials
-          })
+          const res = await gitTry(
+            [...NO_AUTO_MAINTENANCE, 'fetch', '-q', '--end-of-options', 'origin', co.commit],
+            {
+              cwd: repoDir,
+              credentials
+            }
+          )
           if (res.code === 0) sha = (await resolveCommits(repoDir, [co.commit]))[0]
           if (!sha)
             throw new ConfigFieldError(
@@ -239,15 +255,17 @@ export const gitClone: StepDefinition<GitCloneConfig> = {
               `commit '${co.commit}' was not found in ${repoURL}`
             )
         }
-        await git(['worktree', 'add', '-q', ...noCheckout, '--detach', dest, sha], {
-          cwd: repoDir
-        })
+        await git(
+          ['worktree', 'add', '-q', ...noCheckout, '--detach', '--end-of-options', dest, sha],
+          { cwd: repoDir }
+        )
       } else if (co.tag) {
         if (!sha)
           throw new ConfigFieldError(`${field}.tag`, `tag '${co.tag}' was not found in ${repoURL}`)
-        await git(['worktree', 'add', '-q', ...noCheckout, '--detach', dest, sha], {
-          cwd: repoDir
-        })
+        await git(
+          ['worktree', 'add', '-q', ...noCheckout, '--detach', '--end-of-options', dest, sha],
+          { cwd: repoDir }
+        )
       } else {
         const branch = targets[i].branch as string
         if (sha) {
@@ -261,6 +279,7 @@ export const gitClone: StepDefinition<GitCloneConfig> = {
               '--track',
               '-B',
               branch,
+              '--end-of-options',
               dest,
               `refs/remotes/origin/${branch}`
             ],
@@ -300,7 +319,7 @@ export const gitClone: StepDefinition<GitCloneConfig> = {
     }
     return { status: 'Succeeded', outputs: { commits } }
   }
-}
+})
 
 /** A worktree on a new, empty branch with no history (git < 2.42 has no `worktree add --orphan`). */
 async function addOrphanWorktree(repoDir: string, dest: string, branch: string): Promise<void> {
@@ -310,10 +329,12 @@ async function addOrphanWorktree(repoDir: string, dest: string, branch: string):
     ['commit-tree', '--no-gpg-sign', emptyTree, '-m', 'waybill: orphan anchor'],
     {
       cwd: repoDir,
-      env: { ...identityEnv(DEFAULT_AUTHOR), ...gnupgEnvFor(repoDir) }
+      env: { ...identityEnv(WAYBILL_GIT_IDENTITY), ...gnupgEnvFor(repoDir) }
     }
   )
-  await gitTry(['branch', '-D', branch], { cwd: repoDir })
-  await git(['worktree', 'add', '-q', '--detach', dest, anchor], { cwd: repoDir })
+  await gitTry(['branch', '-D', '--end-of-options', branch], { cwd: repoDir })
+  await git(['worktree', 'add', '-q', '--detach', '--end-of-options', dest, anchor], {
+    cwd: repoDir
+  })
   await git(['switch', '-q', '--orphan', branch], { cwd: dest })
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod'
+import { defineStep } from '../define.js'
 import { git, gitTry, NO_AUTO_MAINTENANCE } from '../../git/git.js'
-import type { StepContext, StepDefinition, StepResult } from '../types.js'
-import { parseOrThrow } from '../../util/zod.js'
+import type { StepResult } from '../types.js'
 import { WaybillError, trimOutput } from '../../util/errors.js'
 import { redact } from '../../util/logger.js'
-import { authorSchema, identityEnv, inspectWorktree, repoSettings } from './common.js'
+import { authorSchema, commitEnv, inspectWorktree, repoSettings } from './common.js'
 import { gnupgEnvFor } from './signing.js'
 
 const schema = z.strictObject({
@@ -23,15 +23,15 @@ export type GitCommitConfig = z.infer<typeof schema>
  * rev-parse (the new commit). "Nothing to commit" is read from the commit's own failure, checked
  * with `diff --cached --quiet` only then; background maintenance is not started.
  */
-export const gitCommit: StepDefinition<GitCommitConfig> = {
+export const gitCommit = defineStep({
   name: 'git-commit',
-  parse: (config) => parseOrThrow(schema, config, 'config'),
-  async run(cfg, ctx: StepContext): Promise<StepResult> {
+  schema,
+  async run(cfg, ctx): Promise<StepResult> {
     const wt = await inspectWorktree(ctx, cfg.path)
     const dir = wt.dir
     const author = cfg.author ?? (await repoSettings(dir)).author
     await git(['add', '-A', '.'], { cwd: dir })
-    const env = { ...identityEnv(author), ...gnupgEnvFor(wt.commonDir) }
+    const env = { ...commitEnv(author, ctx), ...gnupgEnvFor(wt.commonDir) }
     // On an unborn branch an empty commit is still made (the branch must exist to be pushed).
     const args = [...NO_AUTO_MAINTENANCE, 'commit', '-q', '--no-verify', '-F', '-']
     if (!wt.head) args.push('--allow-empty')
@@ -52,4 +52,4 @@ export const gitCommit: StepDefinition<GitCommitConfig> = {
     ctx.logger.info(`Committed ${commit} in ${cfg.path}`)
     return { status: 'Succeeded', outputs: { commit } }
   }
-}
+})

@@ -1,11 +1,8 @@
 import { z } from 'zod'
-import type { StepContext, StepDefinition, StepResult } from '../types.js'
-import { parseOrThrow } from '../../util/zod.js'
-import { ConfigFieldError } from '../../util/errors.js'
-import { assertProviderSupported, requireGitHubRepo } from '../../integrations/repo-url.js'
+import { defineStep } from '../define.js'
+import type { StepResult } from '../types.js'
 import {
   getPullRequest,
-  githubClient,
   githubError,
   httpStatus,
   mergePullRequest,
@@ -14,6 +11,8 @@ import {
 import { durationMs, durationSchema, providerSchema, repoUrlSchema } from './common.js'
 import { MIN_POLL_MS } from './git-wait-for-pr.js'
 
+const GITHUB_METHODS: MergeMethod[] = ['merge', 'squash', 'rebase']
+
 const schema = z.strictObject({
   repoURL: repoUrlSchema,
   prNumber: z.number().int().min(1),
@@ -21,31 +20,27 @@ const schema = z.strictObject({
   insecureSkipTLSVerify: z.boolean().optional(),
   wait: z.boolean().optional(),
   pollInterval: durationSchema.optional(),
-  mergeMethod: z.string().min(1).optional()
+  mergeMethod: z
+    .string()
+    .min(1)
+    .refine((m) => GITHUB_METHODS.includes(m as MergeMethod), {
+      error: (iss) => `'${String(iss.input)}' is not a GitHub merge method (merge, squash, rebase)`
+    })
+    .optional()
 })
 export type GitMergePRConfig = z.infer<typeof schema>
-
-const GITHUB_METHODS: MergeMethod[] = ['merge', 'squash', 'rebase']
 
 /**
  * Merges a pull request (synchronously; no merge queues). Already merged → Succeeded with its
  * merge commit. Not mergeable → Running when `wait`, else Failed.
  */
-export const gitMergePR: StepDefinition<GitMergePRConfig> = {
+export const gitMergePR = defineStep({
   name: 'git-merge-pr',
-  parse: (config) => {
-    const cfg = parseOrThrow(schema, config, 'config')
-    assertProviderSupported(cfg.provider)
-    if (cfg.mergeMethod && !GITHUB_METHODS.includes(cfg.mergeMethod as MergeMethod))
-      throw new ConfigFieldError(
-        'mergeMethod',
-        `'${cfg.mergeMethod}' is not a GitHub merge method (merge, squash, rebase)`
-      )
-    return cfg
-  },
-  async run(cfg, ctx: StepContext): Promise<StepResult> {
-    const repo = requireGitHubRepo(ctx.services, cfg.repoURL, cfg.provider)
-    const gh = githubClient(ctx.services, ctx.logger, repo.apiUrl)
+  schema,
+  capabilities: ['github'],
+  async run(cfg, ctx): Promise<StepResult> {
+    const repo = ctx.caps.github.repo(cfg.repoURL, cfg.provider)
+    const gh = ctx.caps.github.client(repo)
     const pollIntervalMs = Math.max(MIN_POLL_MS, durationMs(cfg.pollInterval ?? '10s'))
     const notYet = (why: string): StepResult =>
       cfg.wait
@@ -55,7 +50,14 @@ export const gitMergePR: StepDefinition<GitMergePRConfig> = {
       const pr = await getPullRequest(gh, repo, cfg.prNumber)
       if (pr.merged || pr.merged_at) {
         ctx.logger.info(`Pull request #${pr.number} is already merged`)
-        return { status: 'Succeeded', outputs: { commit: pr.merge_commit_sha ?? undefined } }
+        return {
+          status: 'Succeeded',
+          outputs: {
+            commit: pr.merge_commit_sha ?? undefined,
+            branch: pr.base.ref,
+            repoURL: cfg.repoURL
+          }
+        }
       }
       if (pr.state !== 'open')
         return {
@@ -75,7 +77,10 @@ export const gitMergePR: StepDefinition<GitMergePRConfig> = {
         })
         if (!res.merged) return notYet(`pull request #${pr.number} was not merged: ${res.message}`)
         ctx.logger.info(`Merged pull request #${pr.number} as ${res.sha}`)
-        return { status: 'Succeeded', outputs: { commit: res.sha } }
+        return {
+          status: 'Succeeded',
+          outputs: { commit: res.sha, branch: pr.base.ref, repoURL: cfg.repoURL }
+        }
       } catch (err) {
         const status = httpStatus(err)
         if (status === 405 || status === 409)
@@ -88,4 +93,4 @@ export const gitMergePR: StepDefinition<GitMergePRConfig> = {
       throw githubError(err, `merging pull request #${cfg.prNumber}`, repo)
     }
   }
-}
+})

@@ -1,20 +1,17 @@
 import { z } from 'zod'
-import type { StepContext, StepDefinition, StepResult } from '../types.js'
+import { defineStep } from '../define.js'
+import type { StepContext, StepResult } from '../types.js'
 import type { Freight } from '../../freight/types.js'
-import { parseOrThrow } from '../../util/zod.js'
 import { WaybillError } from '../../util/errors.js'
 import { redact } from '../../util/logger.js'
-import { assertProviderSupported, requireGitHubRepo } from '../../integrations/repo-url.js'
 import {
   addLabels,
   commitSubjects,
   createPullRequest,
   findPullRequest,
   getBranchHead,
-  githubClient,
   githubError
 } from '../../integrations/github.js'
-import { credentialsForUrl } from '../../runtime/services.js'
 import { providerSchema, repoUrlSchema } from './common.js'
 import { repoStoreDir } from './git-clone.js'
 import { changedFiles, manifestSummary } from './changed-manifests.js'
@@ -84,16 +81,13 @@ export function pullRequestBody(
  * same head and base, or a merged one whose head is the source branch's current commit (so
  * a re-run after the merge does not open an empty PR).
  */
-export const gitOpenPR: StepDefinition<GitOpenPRConfig> = {
+export const gitOpenPR = defineStep({
   name: 'git-open-pr',
-  parse: (config) => {
-    const cfg = parseOrThrow(schema, config, 'config')
-    assertProviderSupported(cfg.provider)
-    return cfg
-  },
-  async run(cfg, ctx: StepContext): Promise<StepResult> {
-    const repo = requireGitHubRepo(ctx.services, cfg.repoURL, cfg.provider)
-    const gh = githubClient(ctx.services, ctx.logger, repo.apiUrl)
+  schema,
+  capabilities: ['github', 'gitCredentials'],
+  async run(cfg, ctx): Promise<StepResult> {
+    const repo = ctx.caps.github.repo(cfg.repoURL, cfg.provider)
+    const gh = ctx.caps.github.client(repo)
     const where = `${repo.owner}/${repo.repo}`
     try {
       const sourceHead = await getBranchHead(gh, repo, cfg.sourceBranch)
@@ -132,7 +126,7 @@ export const gitOpenPR: StepDefinition<GitOpenPRConfig> = {
               repoStoreDir(ctx.workDir, cfg.repoURL),
               { branch: cfg.targetBranch, sha: targetHead },
               { branch: cfg.sourceBranch, sha: sourceHead },
-              credentialsForUrl(ctx.services, cfg.repoURL)
+              ctx.caps.gitCredentials(cfg.repoURL)
             )
         const aliases =
           ctx.freight.length > 1
@@ -163,4 +157,4 @@ export const gitOpenPR: StepDefinition<GitOpenPRConfig> = {
       )
     }
   }
-}
+})

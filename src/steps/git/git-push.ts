@@ -1,10 +1,10 @@
 import { z } from 'zod'
+import { defineStep } from '../define.js'
 import { git, gitTry } from '../../git/git.js'
-import type { StepContext, StepDefinition, StepResult } from '../types.js'
-import { parseOrThrow } from '../../util/zod.js'
+import type { StepContext, StepResult } from '../types.js'
 import { WaybillError, trimOutput } from '../../util/errors.js'
 import { redact } from '../../util/logger.js'
-import { assertProviderSupported, commitUrlFor } from '../../integrations/repo-url.js'
+import { sleep } from '../../util/sleep.js'
 import {
   assertRefName,
   backoffDelay,
@@ -16,7 +16,6 @@ import {
   rebaseOnto,
   remoteOf,
   repoSettings,
-  sleep,
   withLock,
   type Worktree
 } from './common.js'
@@ -84,6 +83,11 @@ export async function pushTargetBranch(
   return branch
 }
 
+/** A remote URL fit to record: http(s) user info (a token, a password) dropped. */
+export function pushedRepoUrl(url: string): string {
+  return redact(url.replace(/^(https?:\/\/)[^/@]*@/i, '$1'))
+}
+
 const RETRYABLE =
   /\[rejected\]\s+\((non-fast-forward|fetch first|stale info)\)|cannot lock ref|failed to update ref/
 
@@ -92,14 +96,11 @@ const RETRYABLE =
  * rebasing onto the remote branch, with Kargo's backoff. Pushes to one repository+branch are
  * serialized within the process.
  */
-export const gitPush: StepDefinition<GitPushConfig> = {
+export const gitPush = defineStep({
   name: 'git-push',
-  parse: (config) => {
-    const cfg = parseOrThrow(schema, config, 'config')
-    assertProviderSupported(cfg.provider)
-    return cfg
-  },
-  async run(cfg, ctx: StepContext): Promise<StepResult> {
+  schema,
+  capabilities: ['gitCredentials', 'gitHosts'],
+  async run(cfg, ctx): Promise<StepResult> {
     // git processes on the usual path: rev-parse (worktree, HEAD, branch), config (origin), push.
     const wt = await inspectWorktree(ctx, cfg.path)
     const dir = wt.dir
@@ -109,7 +110,13 @@ export const gitPush: StepDefinition<GitPushConfig> = {
     if (cfg.tag) {
       assertRefName('tag', cfg.tag, 'tag')
       const res = await gitTry(
-        ['push', '--porcelain', 'origin', `refs/tags/${cfg.tag}:refs/tags/${cfg.tag}`],
+        [
+          'push',
+          '--porcelain',
+          '--end-of-options',
+          'origin',
+          `refs/tags/${cfg.tag}:refs/tags/${cfg.tag}`
+        ],
         {
           cwd: dir,
           credentials
@@ -123,14 +130,16 @@ export const gitPush: StepDefinition<GitPushConfig> = {
             : undefined
         )
       }
-      const commit = await git(['rev-parse', `refs/tags/${cfg.tag}^{commit}`], { cwd: dir })
+      const commit = await git(['rev-parse', `refs/tags/${cfg.tag}^{commit}`], {
+        cwd: dir
+      })
       ctx.logger.info(`Pushed tag ${cfg.tag} (${commit}) to ${url}`)
       return {
         status: 'Succeeded',
         outputs: {
           tag: cfg.tag,
           commit,
-          commitURL: commitUrlFor(ctx.services, url, commit, cfg.provider)
+          commitURL: ctx.caps.gitHosts.commitUrl(url, commit, cfg.provider)
         }
       }
     }
@@ -143,7 +152,10 @@ export const gitPush: StepDefinition<GitPushConfig> = {
       let head = wt.head
       for (let attempt = 0; ; attempt++) {
         const spec = `${force ? '+' : ''}HEAD:refs/heads/${branch}`
-        const res = await gitTry(['push', '--porcelain', 'origin', spec], { cwd: dir, credentials })
+        const res = await gitTry(['push', '--porcelain', '--end-of-options', 'origin', spec], {
+          cwd: dir,
+          credentials
+        })
         if (res.code === 0) return head ?? git(['rev-parse', 'HEAD'], { cwd: dir })
         const out = `${res.stdout}\n${res.stderr}`
         if (!RETRYABLE.test(out) || force)
@@ -160,6 +172,7 @@ export const gitPush: StepDefinition<GitPushConfig> = {
           `Branch '${branch}' moved on the remote; rebasing and retrying in ${Math.round(delay)}ms`
         )
         await sleep(delay, ctx.signal)
+        if (ctx.signal?.aborted) throw new WaybillError('aborted')
         if (await fetchBranch(dir, branch, credentials)) {
           await rebaseOnto(
             dir,
@@ -176,7 +189,13 @@ export const gitPush: StepDefinition<GitPushConfig> = {
     ctx.logger.info(`Pushed ${commit} to branch ${branch} of ${url}`)
     return {
       status: 'Succeeded',
-      outputs: { branch, commit, commitURL: commitUrlFor(ctx.services, url, commit, cfg.provider) }
+      outputs: {
+        branch,
+        commit,
+        commitURL: ctx.caps.gitHosts.commitUrl(url, commit, cfg.provider),
+        // Where the commit went, so that drift (the branch moved since) can be checked later.
+        repoURL: pushedRepoUrl(url)
+      }
     }
   }
-}
+})

@@ -1,10 +1,10 @@
 import { z } from 'zod'
+import { defineStep } from '../define.js'
 import { git, gitTry } from '../../git/git.js'
-import type { StepContext, StepDefinition, StepResult } from '../types.js'
-import { parseOrThrow } from '../../util/zod.js'
+import type { StepResult } from '../types.js'
 import { WaybillError, trimOutput } from '../../util/errors.js'
 import { redact } from '../../util/logger.js'
-import { assertRefName, identityEnv, inspectWorktree, repoSettings } from './common.js'
+import { assertRefName, commitEnv, inspectWorktree, repoSettings } from './common.js'
 import { gnupgEnvFor } from './signing.js'
 
 const schema = z.strictObject({
@@ -16,14 +16,17 @@ const schema = z.strictObject({
 export type GitTagConfig = z.infer<typeof schema>
 
 /** Creates an annotated tag at HEAD of a working tree (push it with git-push `tag`). */
-export const gitTag: StepDefinition<GitTagConfig> = {
+export const gitTag = defineStep({
   name: 'git-tag',
-  parse: (config) => parseOrThrow(schema, config, 'config'),
-  async run(cfg, ctx: StepContext): Promise<StepResult> {
+  schema,
+  async run(cfg, ctx): Promise<StepResult> {
     const wt = await inspectWorktree(ctx, cfg.path)
     const dir = wt.dir
     assertRefName('tag', cfg.tag, 'tag')
-    const env = { ...identityEnv((await repoSettings(dir)).author), ...gnupgEnvFor(wt.commonDir) }
+    const env = {
+      ...commitEnv((await repoSettings(dir)).author, ctx),
+      ...gnupgEnvFor(wt.commonDir)
+    }
     const args = ['tag', '-a', '-F', '-']
     if (cfg.force) args.push('-f')
     args.push('--', cfg.tag)
@@ -35,8 +38,10 @@ export const gitTag: StepDefinition<GitTagConfig> = {
         exists ? 'set force: true to move an existing tag' : undefined
       )
     }
-    const commit = await git(['rev-parse', `refs/tags/${cfg.tag}^{commit}`], { cwd: dir })
+    const commit = await git(['rev-parse', `refs/tags/${cfg.tag}^{commit}`], {
+      cwd: dir
+    })
     ctx.logger.info(`Tagged ${commit} as ${cfg.tag}`)
     return { status: 'Succeeded', outputs: { tag: cfg.tag, commit } }
   }
-}
+})

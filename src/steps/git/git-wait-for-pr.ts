@@ -1,8 +1,7 @@
 import { z } from 'zod'
-import type { StepContext, StepDefinition, StepResult } from '../types.js'
-import { parseOrThrow } from '../../util/zod.js'
-import { assertProviderSupported, requireGitHubRepo } from '../../integrations/repo-url.js'
-import { getPullRequest, githubClient, githubError } from '../../integrations/github.js'
+import { defineStep } from '../define.js'
+import type { StepResult } from '../types.js'
+import { getPullRequest, githubError } from '../../integrations/github.js'
 import { durationMs, durationSchema, providerSchema, repoUrlSchema } from './common.js'
 
 const schema = z.strictObject({
@@ -21,16 +20,13 @@ export const MIN_POLL_MS = 10_000
  * Waits for a pull request: merged → Succeeded (outputs the merge commit), closed without merging
  * → Failed, still open → Running (the promotion resumes on the PR-closed event or the schedule).
  */
-export const gitWaitForPR: StepDefinition<GitWaitForPRConfig> = {
+export const gitWaitForPR = defineStep({
   name: 'git-wait-for-pr',
-  parse: (config) => {
-    const cfg = parseOrThrow(schema, config, 'config')
-    assertProviderSupported(cfg.provider)
-    return cfg
-  },
-  async run(cfg, ctx: StepContext): Promise<StepResult> {
-    const repo = requireGitHubRepo(ctx.services, cfg.repoURL, cfg.provider)
-    const gh = githubClient(ctx.services, ctx.logger, repo.apiUrl)
+  schema,
+  capabilities: ['github'],
+  async run(cfg, ctx): Promise<StepResult> {
+    const repo = ctx.caps.github.repo(cfg.repoURL, cfg.provider)
+    const gh = ctx.caps.github.client(repo)
     const pr = await getPullRequest(gh, repo, cfg.prNumber).catch((err) => {
       throw githubError(err, `reading pull request #${cfg.prNumber}`, repo)
     })
@@ -40,7 +36,13 @@ export const gitWaitForPR: StepDefinition<GitWaitForPRConfig> = {
       ctx.logger.info(`Pull request #${pr.number} was merged as ${pr.merge_commit_sha}`)
       return {
         status: 'Succeeded',
-        outputs: { commit: pr.merge_commit_sha ?? undefined, pr: info }
+        // branch + repoURL: where the merge commit landed (drift checks it later).
+        outputs: {
+          commit: pr.merge_commit_sha ?? undefined,
+          pr: info,
+          branch: pr.base.ref,
+          repoURL: cfg.repoURL
+        }
       }
     }
     if (pr.state !== 'open') {
@@ -57,4 +59,4 @@ export const gitWaitForPR: StepDefinition<GitWaitForPRConfig> = {
       pollIntervalMs: Math.max(MIN_POLL_MS, durationMs(cfg.pollInterval ?? '30s'))
     }
   }
-}
+})

@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process'
 import { z } from 'zod'
+import { defineStep } from '../define.js'
 import { git, gitEnv, gitTry, type GitCredentials } from '../../git/git.js'
-import type { StepContext, StepDefinition, StepResult } from '../types.js'
-import { parseOrThrow } from '../../util/zod.js'
+import type { StepResult } from '../types.js'
 import { WaybillError } from '../../util/errors.js'
 import { redact } from '../../util/logger.js'
-import { commitUrlFor, requireGitHubRepo, type GitHubRepo } from '../../integrations/repo-url.js'
+import { sleep } from '../../util/sleep.js'
+import { type GitHubRepo } from '../../integrations/repo-url.js'
 import {
   createCommitViaApi,
   getBranchHead,
-  githubClient,
   githubError,
   updateBranch,
   type GitHubClient,
@@ -21,11 +21,10 @@ import {
   fetchBranch,
   rebaseOnto,
   remoteOf,
-  sleep,
   withLock,
   worktreeAt
 } from './common.js'
-import { pushTargetBranch } from './git-push.js'
+import { pushTargetBranch, pushedRepoUrl } from './git-push.js'
 import { gnupgEnv } from './signing.js'
 
 const schema = z
@@ -56,7 +55,7 @@ function readBlob(dir: string, sha: string, credentials?: GitCredentials): Promi
       { cwd: dir, env: gitEnv(credentials), encoding: 'buffer', maxBuffer: 1024 * 1024 * 1024 },
       (err, stdout) =>
         err
-          ? reject(new WaybillError(`cannot read blob ${sha}: ${redact(String(err))}`))
+          ? reject(new WaybillError(`cannot read blob ${sha}: ${redact(err.message)}`))
           : resolve(stdout)
     )
   })
@@ -78,6 +77,7 @@ async function changesOf(
       '--no-commit-id',
       '-m',
       '--first-parent',
+      '--end-of-options',
       commit
     ],
     {
@@ -104,7 +104,9 @@ async function changesOf(
 
 async function commitMeta(dir: string, sha: string) {
   const [name, email, date, ...msg] = (
-    await git(['log', '-1', '--format=%an%x00%ae%x00%aI%x00%B', sha], { cwd: dir })
+    await git(['log', '-1', '--format=%an%x00%ae%x00%aI%x00%B', '--end-of-options', sha], {
+      cwd: dir
+    })
   ).split('\0')
   return { author: { name, email, date }, message: msg.join('\0').replace(/\n+$/, '') }
 }
@@ -154,14 +156,15 @@ async function pushViaApi(
 }
 
 /** Like git-push, but commits through the GitHub API so that the commits show as verified. */
-export const githubPush: StepDefinition<GitHubPushConfig> = {
+export const githubPush = defineStep({
   name: 'github-push',
-  parse: (config) => parseOrThrow(schema, config, 'config'),
-  async run(cfg, ctx: StepContext): Promise<StepResult> {
+  schema,
+  capabilities: ['github', 'gitCredentials'],
+  async run(cfg, ctx): Promise<StepResult> {
     const dir = await worktreeAt(ctx, cfg.path)
     const { url, credentials } = await remoteOf(ctx, dir)
-    const repo = requireGitHubRepo(ctx.services, url, undefined, 'path')
-    const gh = githubClient(ctx.services, ctx.logger, repo.apiUrl)
+    const repo = ctx.caps.github.repo(url, undefined, 'path')
+    const gh = ctx.caps.github.client(repo)
     const branch = await pushTargetBranch(cfg, dir, ctx)
     const force = cfg.force || !!cfg.generateTargetBranch
     const sha = await withLock(`${url}#${branch}`, async () => {
@@ -170,9 +173,12 @@ export const githubPush: StepDefinition<GitHubPushConfig> = {
           const remoteHead = await getBranchHead(gh, repo, branch)
           if (remoteHead && !force) {
             await fetchBranch(dir, branch, credentials)
-            const behind = await gitTry(['merge-base', '--is-ancestor', remoteHead, 'HEAD'], {
-              cwd: dir
-            })
+            const behind = await gitTry(
+              ['merge-base', '--is-ancestor', '--end-of-options', remoteHead, 'HEAD'],
+              {
+                cwd: dir
+              }
+            )
             if (behind.code !== 0)
               await rebaseOnto(
                 dir,
@@ -198,18 +204,27 @@ export const githubPush: StepDefinition<GitHubPushConfig> = {
           `Branch '${branch}' moved on GitHub; integrating and retrying in ${Math.round(delay)}ms`
         )
         await sleep(delay, ctx.signal)
+        if (ctx.signal?.aborted) throw new WaybillError('aborted')
       }
     })
     // Bring the new (signed) commits into the local clone and point HEAD at them; the tree is
     // the same, so the working tree stays as it is.
     await fetchBranch(dir, branch, credentials)
+    // `reset` takes no --end-of-options before a commit: the API's answer must be a commit ID.
+    if (!/^[0-9a-f]{40,64}$/.test(sha))
+      throw new WaybillError(`GitHub answered '${sha}' where a commit ID was expected`)
     await git(['reset', '-q', '--soft', sha], { cwd: dir })
     ctx.logger.info(
       `Pushed ${sha} to branch ${branch} of ${repo.owner}/${repo.repo} through the GitHub API`
     )
     return {
       status: 'Succeeded',
-      outputs: { branch, commit: sha, commitURL: commitUrlFor(ctx.services, url, sha) }
+      outputs: {
+        branch,
+        commit: sha,
+        commitURL: ctx.caps.github.commitUrl(url, sha),
+        repoURL: pushedRepoUrl(url)
+      }
     }
   }
-}
+})

@@ -25,10 +25,10 @@ export function stepReference(value: string, field: string): ImageReference {
   return ref
 }
 
-export function clientFor(ctx: StepContext, registry: string, insecureSkipTLSVerify: boolean) {
-  return new RegistryClient(registry, {
-    services: ctx.services,
-    logger: ctx.logger,
-    insecureSkipTLSVerify
-  })
+export function clientFor(
+  ctx: StepContext<'registry'>,
+  registry: string,
+  insecureSkipTLSVerify: boolean
+): RegistryClient {
+  return ctx.caps.registry.client(registry, { insecureSkipTLSVerify })
 }

@@ -1,12 +1,11 @@
 import fs from 'node:fs'
-import path from 'node:path'
 import { z } from 'zod'
+import { defineStep } from '../define.js'
 import { isIndex } from '../../oci/metadata.js'
 import { formatImageReference } from '../../oci/reference.js'
-import type { StepDefinition } from '../types.js'
 import { ConfigFieldError, WaybillError } from '../../util/errors.js'
 import { confinedPath } from '../../util/paths.js'
-import { parseOrThrow } from '../../util/zod.js'
+import { writeFileNoFollow } from '../../util/fs-confined.js'
 import { clientFor, REF_WITH_TAG_OR_DIGEST, refString, stepReference } from './common.js'
 
 const STEP = 'oci-download'
@@ -29,9 +28,10 @@ export type OciDownloadConfig = z.output<typeof schema>
  * `mediaType`, else the first layer) into `outPath`. An index resolves to its first image with
  * a real platform. Outputs: `digest` (of the manifest read) and `layerDigest`.
  */
-export const ociDownload: StepDefinition<OciDownloadConfig> = {
+export const ociDownload = defineStep({
   name: STEP,
-  parse: (config) => parseOrThrow(schema, config ?? {}, STEP),
+  schema,
+  capabilities: ['registry'],
   async run(config, ctx) {
     const ref = stepReference(config.imageRef, `${STEP}.imageRef`)
     const out = confinedPath(ctx.workDir, config.outPath, `${STEP}.outPath`)
@@ -71,11 +71,8 @@ export const ociDownload: StepDefinition<OciDownloadConfig> = {
         `its layers: ${layers.map((l) => l.mediaType ?? '?').join(', ') || '(none)'}`
       )
     const data = await client.getBlob(ref.repository, layer.digest)
-    fs.mkdirSync(path.dirname(out), { recursive: true })
-    const tmp = `${out}.waybill-${process.pid}-${Date.now()}`
-    fs.writeFileSync(tmp, data)
-    fs.renameSync(tmp, out)
+    writeFileNoFollow(out, data, 0o644)
     ctx.logger.info(`${STEP}: ${shown} → ${config.outPath} (${data.length} bytes, ${layer.digest})`)
     return { status: 'Succeeded', outputs: { digest: topDigest, layerDigest: layer.digest } }
   }
-}
+})

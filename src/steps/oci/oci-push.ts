@@ -1,15 +1,10 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import type {
-  Descriptor,
-  ManifestDocument,
-  RegistryClient
-} from '../../oci/client.js'
+import { defineStep } from '../define.js'
+import type { Descriptor, ManifestDocument, RegistryClient } from '../../oci/client.js'
 import { isIndex } from '../../oci/metadata.js'
 import { formatImageReference, type ImageReference } from '../../oci/reference.js'
-import type { StepDefinition } from '../types.js'
 import { WaybillError } from '../../util/errors.js'
-import { parseOrThrow } from '../../util/zod.js'
 import {
   clientFor,
   REF_WITH_TAG,
@@ -77,9 +72,10 @@ function withAnnotations(raw: Buffer, m: ManifestDocument, add: Record<string, s
  * with their reference to the image they describe updated. Outputs `image` (`registry/repo:tag@digest`)
  * and `digest`.
  */
-export const ociPush: StepDefinition<OciPushConfig> = {
+export const ociPush = defineStep({
   name: STEP,
-  parse: (config) => parseOrThrow(schema, config ?? {}, STEP),
+  schema,
+  capabilities: ['registry'],
   async run(config, ctx) {
     const srcRef = stepReference(config.srcRef, `${STEP}.srcRef`)
     const dstRef = stepReference(config.destRef, `${STEP}.destRef`)
@@ -147,7 +143,7 @@ export const ociPush: StepDefinition<OciPushConfig> = {
     ctx.logger.info(`${STEP}: ${shown} → ${formatImageReference(dstRef)} (${digest})`)
     return { status: 'Succeeded', outputs: { image, digest, tag: dstRef.tag } }
   }
-}
+})
 
 function digestOf(raw: Buffer): string {
   return 'sha256:' + createHash('sha256').update(raw).digest('hex')

@@ -1,0 +1,265 @@
+// 1,000 services in one repository: npm run bench -- scale  (BENCH_SCALE_SERVICES=N to change)
+// Per service: one Git-subscribed warehouse and three stages, test → uat → prod; test is
+// auto-promoted, every promotion runs one PromotionTask step (compose-output). BENCH_SCALE_PROMOTE=M
+// makes only the first M test stages due (the others start with the freight current), to measure
+// promotions against the full-size state when all N would take too long. Freight is written
+// into the state directly (one per service, discovered "now", so no warehouse is due): the bench
+// measures the pipeline, not discovery (bench/discovery-*.bench.ts do that).
+//
+// Measures validate, plan, status, one reconcile that auto-promotes every test stage (wall time,
+// state commits, state-branch fetches and pushes) and then a reconcile with nothing to do.
+// Targets (issue 16): the promoting reconcile ≤ 120 s with ≤ 50 state commits; the no-op
+// reconcile 0 commits, 1 fetch, ≤ 10 s. Missed targets are printed, not fatal (the batched state
+// writes that would meet them are not implemented yet).
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { commands } from '../src/commands/index.js'
+import type { CommandArgs, CommandContext } from '../src/runtime/context.js'
+import { servicesFromFlags } from '../src/cli.js'
+import { loadProject } from '../src/config/load.js'
+import { warehouseSpecHash } from '../src/discovery/warehouse.js'
+import { StateStore } from '../src/state/store.js'
+import { emptyStageState } from '../src/state/types.js'
+import { generateAlias } from '../src/freight/alias.js'
+import { freightCollectionId } from '../src/freight/id.js'
+import { MemoryLogger } from '../src/util/logger.js'
+import { makeFreight } from '../__tests__/support/state-fixtures.js'
+import { sh } from './support.js'
+
+const N = Number(process.env.BENCH_SCALE_SERVICES ?? 1000)
+/** Services whose test stage is due (the first DUE); the others start settled. */
+const DUE = Math.min(N, Number(process.env.BENCH_SCALE_PROMOTE ?? N))
+const BRANCH = 'waybill/state'
+const NOW = Date.UTC(2025, 5, 1, 12)
+const git = (cwd: string, ...args: string[]) => sh('git', args, cwd)
+const svc = (i: number) => `svc-${String(i).padStart(4, '0')}`
+
+function config(srcUrl: string): Record<string, string> {
+  const files: Record<string, string> = {
+    '.waybill/task.yaml': `apiVersion: kargo.akuity.io/v1alpha1
+kind: PromotionTask
+metadata: { name: deploy }
+spec:
+  steps:
+    - uses: compose-output
+      config:
+        stage: \${{ ctx.stage }}
+`,
+    '.waybill/project-config.yaml': `apiVersion: kargo.akuity.io/v1alpha1
+kind: ProjectConfig
+metadata: { name: scale }
+spec:
+  promotionPolicies:
+    - stageSelector: { name: 'regex:-test$' }
+      autoPromotionEnabled: true
+`
+  }
+  const stage = (name: string, w: string, from?: string) => `apiVersion: kargo.akuity.io/v1alpha1
+kind: Stage
+metadata: { name: ${name} }
+spec:
+  requestedFreight:
+    - origin: { kind: Warehouse, name: ${w} }
+      sources: ${from ? `{ stages: [${from}] }` : '{ direct: true }'}
+  promotionTemplate: { spec: { steps: [ { task: { name: deploy } } ] } }
+`
+  for (let i = 0; i < N; i++) {
+    const w = svc(i)
+    files[`.waybill/services/${w}.yaml`] = [
+      `apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehouse
+metadata: { name: ${w} }
+spec:
+  interval: 24h
+  subscriptions:
+    - git: { repoURL: '${srcUrl}', branch: ${w} }
+`,
+      stage(`${w}-test`, w),
+      stage(`${w}-uat`, w, `${w}-test`),
+      stage(`${w}-prod`, w, `${w}-uat`)
+    ].join('---\n')
+  }
+  return files
+}
+
+/** Every StateStore a command opens, to read its stats afterwards (as bench/pipeline does). */
+const stores = new Set<StateStore>()
+for (const method of ['read', 'snapshot', 'update'] as const) {
+  const original = Reflect.get(StateStore.prototype, method) as (
+    ...a: unknown[]
+  ) => Promise<unknown>
+  ;(StateStore.prototype as unknown as Record<string, unknown>)[method] = function (
+    this: StateStore,
+    ...args: unknown[]
+  ) {
+    stores.add(this)
+    return original.apply(this, args)
+  }
+}
+
+interface Measured {
+  label: string
+  ms: number
+  exitCode: number
+  logs: string
+  stateCommits: number
+  /** StateStore.stats summed over the stores the command opened. */
+  store: { fetches: number; pushes: number; rejections: number }
+}
+
+async function main() {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-bench-scale-'))
+  try {
+    const bare = path.join(root, 'gitops.git')
+    const work = path.join(root, 'work')
+    git(root, 'init', '-q', '--bare', '-b', 'main', bare)
+    git(root, 'init', '-q', '-b', 'main', work)
+    git(work, 'remote', 'add', 'origin', bare)
+    for (const [rel, text] of Object.entries(config(`file://${path.join(root, 'src.git')}`))) {
+      fs.mkdirSync(path.dirname(path.join(work, rel)), { recursive: true })
+      fs.writeFileSync(path.join(work, rel), text)
+    }
+    git(work, 'add', '-A')
+    git(work, 'commit', '-q', '-m', `${N} services`)
+    git(work, 'push', '-q', 'origin', 'main')
+
+    const tip = () => git(root, '--git-dir', bare, 'rev-parse', `refs/heads/${BRANCH}`)
+    const context = (logger: MemoryLogger, json = false): CommandContext => ({
+      repoDir: work,
+      configDir: '.waybill',
+      stateBranch: BRANCH,
+      remote: 'origin',
+      project: 'scale',
+      json,
+      logger,
+      services: servicesFromFlags({}, { PATH: process.env.PATH }),
+      actor: 'bench',
+      waitMs: 0,
+      print: (t) => logger.info(t),
+      now: () => new Date(NOW)
+    })
+    async function measure(
+      label: string,
+      command: keyof typeof commands,
+      args: CommandArgs = {},
+      json = false
+    ): Promise<Measured> {
+      const logger = new MemoryLogger()
+      const before = tip()
+      stores.clear()
+      const t0 = performance.now()
+      const result = await commands[command].run(context(logger, json), args)
+      const ms = performance.now() - t0
+      const stateCommits = Number(
+        git(root, '--git-dir', bare, 'rev-list', '--count', `${before}..${tip()}`)
+      )
+      const store = { fetches: 0, pushes: 0, rejections: 0 }
+      for (const s of stores)
+        for (const k of Object.keys(store) as Array<keyof typeof store>) store[k] += s.stats[k]
+      const m = { label, ms, exitCode: result.exitCode, logs: logger.text(), stateCommits, store }
+      console.log(`${label}: ${Math.round(ms)} ms, ${stateCommits} state commits`)
+      if (m.exitCode !== 0 && command !== 'status')
+        throw new Error(`${label} exited ${m.exitCode}:\n${m.logs.slice(-4000)}`)
+      return m
+    }
+
+    // Seed: one freight per service, every warehouse discovered just now under its current spec.
+    const t0 = performance.now()
+    const { model } = await loadProject(work, '.waybill')
+    const seed = new StateStore({
+      repoDir: work,
+      remote: 'origin',
+      branch: BRANCH,
+      logger: new MemoryLogger()
+    })
+    await seed.update((draft) => {
+      const taken = new Set<string>()
+      for (let i = 0; i < N; i++) {
+        const w = svc(i)
+        const f = makeFreight(w, i, new Date(NOW - 60_000).toISOString(), 'git')
+        f.alias = generateAlias(f.name, taken)
+        taken.add(f.alias)
+        draft.freight[f.name] = f
+        draft.warehouses[w] = {
+          lastDiscoveredAt: new Date(NOW - 60_000).toISOString(),
+          specHash: warehouseSpecHash(model.warehouses.get(w)!),
+          discovered: {
+            discoveredAt: new Date(NOW - 60_000).toISOString(),
+            git: [],
+            images: [],
+            charts: []
+          },
+          lastFreightID: f.name
+        }
+        for (const s of ['test', 'uat', 'prod']) draft.stages[`${w}-${s}`] = emptyStageState()
+        if (i < DUE) continue
+        // Settled: the freight is already current (and verified) in test.
+        draft.stages[`${w}-test`].freightHistory.push({
+          id: freightCollectionId([f.name]),
+          items: { [`Warehouse/${w}`]: { name: f.name, origin: f.origin } },
+          verificationHistory: []
+        })
+        f.status.currentlyIn[`${w}-test`] = { since: f.discoveredAt }
+        f.status.verifiedIn[`${w}-test`] = { verifiedAt: f.discoveredAt }
+      }
+      return `bench: seed ${N} freight`
+    })
+    const stateBytes = git(
+      root,
+      '--git-dir',
+      bare,
+      'cat-file',
+      '-s',
+      `refs/heads/${BRANCH}:state.json`
+    )
+    console.log(
+      `setup: ${N} services, ${N} warehouses, ${3 * N} stages (${DUE} test stages due), ` +
+        `state.json ${stateBytes} bytes, ` +
+        `${Math.round(performance.now() - t0)} ms`
+    )
+
+    const runs: Measured[] = []
+    runs.push(await measure('validate', 'validate'))
+    const plan = await measure('plan', 'plan', {}, true)
+    runs.push(plan)
+    const planned = JSON.parse(plan.logs.trim().split('\n').pop()!) as { include: unknown[] }
+    if (planned.include.length !== DUE)
+      throw new Error(`plan listed ${planned.include.length} due promotions, expected ${DUE}`)
+    runs.push(await measure('status', 'status'))
+    const promote = await measure(`reconcile: auto-promote ${DUE} test stages`, 'reconcile')
+    runs.push(promote)
+    const state = await seed.read()
+    const promoted = Object.values(state.promotions).filter((p) => p.phase === 'Succeeded').length
+    if (promoted !== DUE)
+      throw new Error(`${promoted}/${DUE} promotions succeeded\n${promote.logs.slice(-4000)}`)
+    const noop = await measure('reconcile: nothing to do', 'reconcile')
+    runs.push(noop)
+
+    console.log('\n| run | ms | state commits | StateStore fetches / pushes / CAS rejections |')
+    console.log('|---|---|---|---|')
+    for (const m of runs) {
+      console.log(
+        `| ${m.label} | ${Math.round(m.ms)} | ${m.stateCommits} | ${m.store.fetches} / ${m.store.pushes} / ${m.store.rejections} |`
+      )
+    }
+
+    const missed: string[] = []
+    const noopFetches = noop.store.fetches
+    if (promote.ms > 120_000)
+      missed.push(`promoting reconcile took ${Math.round(promote.ms / 1000)} s (target ≤ 120 s)`)
+    if (promote.stateCommits > 50)
+      missed.push(`promoting reconcile made ${promote.stateCommits} state commits (target ≤ 50)`)
+    if (noop.stateCommits > 0)
+      missed.push(`no-op reconcile made ${noop.stateCommits} state commits (target 0)`)
+    if (noopFetches > 1)
+      missed.push(`no-op reconcile fetched the state ${noopFetches} times (target 1)`)
+    if (noop.ms > 10_000)
+      missed.push(`no-op reconcile took ${Math.round(noop.ms)} ms (target ≤ 10 s)`)
+    console.log(missed.length ? `\ntargets missed:\n- ${missed.join('\n- ')}` : '\nall targets met')
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true })
+  }
+}
+
+await main()
