@@ -314,7 +314,7 @@ export async function advanceStage(
       stopped = errored
       return `promotion: ${next.name} errored (steps do not match the config)`
     }
-    if (!starting && live.executedBy.runId !== live.startedBy?.runId)
+    const runEntry = (message: string) =>
       draft.audit.push({
         at: now.toISOString(),
         actor: ctx.actor,
@@ -323,8 +323,10 @@ export async function advanceStage(
         freight: live.freight,
         promotion: live.name,
         runURL: ctx.runURL,
-        message: `resumed by ${live.executedBy.command ?? 'reconcile'} run ${ctx.runId}`
+        message
       })
+    if (!starting && live.executedBy.runId !== live.startedBy?.runId)
+      runEntry(`resumed by ${live.executedBy.command ?? 'reconcile'} run ${ctx.runId}`)
     if (schedule && !schedule.open && live.windowOverride)
       draft.audit.push({
         at: now.toISOString(),
@@ -337,16 +339,9 @@ export async function advanceStage(
         message: `started while ${schedule.reason ?? 'the promotion windows were closed'}: windows overridden by ${live.windowOverride.actor ?? 'unknown'} (run ${live.windowOverride.runURL ?? ctx.runId})`
       })
     if (starting)
-      draft.audit.push({
-        at: now.toISOString(),
-        actor: ctx.actor,
-        action: 'run',
-        stage: stageName,
-        freight: live.freight,
-        promotion: live.name,
-        runURL: ctx.runURL,
-        message: `started by ${ctx.promoteStages?.has(stageName) ? 'promote' : 'reconcile'} run ${ctx.runId}`
-      })
+      runEntry(
+        `started by ${ctx.promoteStages?.has(stageName) ? 'promote' : 'reconcile'} run ${ctx.runId}`
+      )
     const freight = draft.freight[next.freight]
     // Promotions queued together (one per origin) each see what the previous one deployed.
     if (starting && freight)
