@@ -74,8 +74,8 @@ function isMap(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof HostValue)
 }
 
-/** Ordering for sort/sortBy/min/max: numbers, strings, or times/durations/versions. */
-export function compareValues(a: unknown, b: unknown, fn: string): number {
+/** The order of two values of one ordered kind (numbers, strings, times/durations/versions). */
+export function compareOrdered(a: unknown, b: unknown): number | undefined {
   if (typeof a === 'number' && typeof b === 'number') return a - b
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0
   if (
@@ -87,7 +87,15 @@ export function compareValues(a: unknown, b: unknown, fn: string): number {
   ) {
     return a.compareKey - b.compareKey
   }
-  throw new Error(`${fn}: cannot compare ${typeName(a)} and ${typeName(b)}`)
+  return undefined
+}
+
+/** Ordering for sort/sortBy/min/max: numbers, strings, or times/durations/versions. */
+export function compareValues(a: unknown, b: unknown, fn: string): number {
+  const order = compareOrdered(a, b)
+  if (order === undefined)
+    throw new Error(`${fn}: cannot compare ${typeName(a)} and ${typeName(b)}`)
+  return order
 }
 
 function order(v: unknown, fn: string): 1 | -1 {

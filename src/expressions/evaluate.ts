@@ -2,7 +2,7 @@ import vm from 'node:vm'
 import type jsep from 'jsep'
 import { ExpressionError, parseExpression, type Node } from './parse.js'
 import { durationValue, HostValue, toPlain, typeName } from './values.js'
-import { builtinFunctions, compareValues, stringify } from './builtins.js'
+import { builtinFunctions, compareOrdered, compareValues, stringify } from './builtins.js'
 import {
   MAX_ARRAY_LENGTH,
   MAX_EVALUATION_MS,
@@ -494,7 +494,7 @@ class Evaluator {
       case '>':
       case '<=':
       case '>=': {
-        const c = compare(l, r)
+        const c = compareOrdered(l, r)
         if (c === undefined) return mismatch()
         return op === '<' ? c < 0 : op === '>' ? c > 0 : op === '<=' ? c <= 0 : c >= 0
       }
@@ -696,21 +696,6 @@ export function equal(a: unknown, b: unknown): boolean {
     return ka.length === kb.length && ka.every((k) => own(b, k) && equal(a[k], b[k]))
   }
   return false
-}
-
-function compare(a: unknown, b: unknown): number | undefined {
-  if (typeof a === 'number' && typeof b === 'number') return a - b
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0
-  if (
-    a instanceof HostValue &&
-    b instanceof HostValue &&
-    a.kind === b.kind &&
-    a.compareKey !== undefined &&
-    b.compareKey !== undefined
-  ) {
-    return a.compareKey - b.compareKey
-  }
-  return undefined
 }
 
 const regexCache = new Map<string, RegExp>()
