@@ -12,6 +12,7 @@ import {
   NoOperationTraceWriter,
   parseWorkflow
 } from '@actions/workflow-parser'
+import { parseAllDocuments } from 'yaml'
 import { initFiles, LAYOUTS, PATTERNS } from '../../src/init/templates.js'
 
 const root = process.cwd()
@@ -92,6 +93,34 @@ function initWorkflows(): WorkflowText[] {
   }
   return out
 }
+
+/** Every ```yaml block of the README and docs, whole workflow or fragment. */
+function markdownYamlBlocks(): WorkflowText[] {
+  const docs = [
+    path.join(root, 'README.md'),
+    ...walk(path.join(root, 'docs'), (r) => r.endsWith('.md')),
+    ...walk(path.join(root, 'examples'), (r) => r.endsWith('.md'))
+  ]
+  return docs.flatMap((file) => {
+    const text = fs.readFileSync(file, 'utf8')
+    const out: WorkflowText[] = []
+    const fence = /^```ya?ml[^\n]*\n([\s\S]*?)^```/gm
+    for (let m = fence.exec(text); m; m = fence.exec(text)) {
+      const line = text.slice(0, m.index).split('\n').length + 1
+      out.push({ name: `${path.relative(root, file)}:${line}`, content: m[1] })
+    }
+    return out
+  })
+}
+
+describe('YAML shown to users parses', () => {
+  const blocks = markdownYamlBlocks()
+  test('finds the blocks', () => expect(blocks.length).toBeGreaterThan(20))
+  test.each(blocks.map((b) => [b.name, b] as const))('%s', (_name, block) => {
+    const docs = parseAllDocuments(block.content)
+    expect(docs.flatMap((d) => d.errors.map((e) => e.message))).toEqual([])
+  })
+})
 
 describe('workflow files are valid for GitHub', () => {
   const all = [...fileWorkflows(), ...docWorkflows(), ...initWorkflows()]

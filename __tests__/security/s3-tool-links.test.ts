@@ -69,9 +69,9 @@ describe('links in cloned content are refused before a tool reads them', () => {
 
   it('helm-template still renders a chart whose links stay inside', async () => {
     const ctx = stepContext()
-    writeFiles(ctx.workDir, { ...CHART, 'shared/env': 'color=blue\n' })
+    writeFiles(ctx.workDir, { ...CHART, 'common/env': 'color=blue\n' })
     fs.mkdirSync(path.join(ctx.workDir, 'chart/files'))
-    fs.symlinkSync('../../shared/env', path.join(ctx.workDir, 'chart/files/env'))
+    fs.symlinkSync('../../common/env', path.join(ctx.workDir, 'chart/files/env'))
     await run(helmTemplate, ctx, { path: 'chart', outPath: 'out.yaml', releaseName: 'r' })
     expect(fs.readFileSync(path.join(ctx.workDir, 'out.yaml'), 'utf8')).toContain('color=blue')
   })
