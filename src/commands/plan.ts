@@ -8,6 +8,7 @@ import { autoPromotionEnabled } from '../pipeline/policies.js'
 import { freightRequests } from '../pipeline/availability.js'
 import { planSummary } from '../report/summary.js'
 import { frozenText, stageSchedule } from '../pipeline/gates.js'
+import type { ScheduleState } from '../pipeline/windows.js'
 
 /** GitHub Actions runs at most 256 jobs per matrix. */
 export const MATRIX_JOB_LIMIT = 256
@@ -39,9 +40,10 @@ export const planCommand = defineCommand({
     const include: Array<{ stage: string; freight: string; alias: string; reason: string }> = []
     // Work a closed promotion window holds: not in the matrix, reported with its next opening.
     const frozen: Array<(typeof include)[number] & { nextOpen: string | null; frozen: string }> = []
+    const schedules = new Map<string, ScheduleState>()
     for (const stageName of stageOrder(pipeline.model)) {
       if (isControlFlow(pipeline.model, stageName)) continue
-      const schedule = stageSchedule(pipeline.model, stageName, now)
+      const schedule = stageSchedule(pipeline.model, stageName, now, schedules)
       // A closed window holds what would start; a promotion already running goes on.
       const due = (work: (typeof include)[number]) => {
         if (schedule.open || work.reason === 'resume') include.push(work)

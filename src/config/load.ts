@@ -14,13 +14,8 @@ import {
   API_VERSION,
   RESOURCE_KINDS,
   RESOURCE_SCHEMAS,
-  type ClusterPromotionTask,
-  type MessageChannel,
   type ProjectConfig,
-  type ProjectResource,
-  type PromotionTask,
-  type Stage,
-  type Warehouse
+  type ProjectResource
 } from './schema.js'
 import { sortProblems, type Problem, problemText, formatProblem } from './problems.js'
 import { graphProblems, type Locate } from './graph.js'
@@ -191,25 +186,21 @@ export function addToModel(
 ): Problem | undefined {
   model.locations.set(`${kind}/${name ?? ''}`, position(src, []))
   const resourceName = resource.metadata.name
+  // Resources kept by name: the map of the model each kind goes into.
+  const byName: Partial<Record<string, Map<string, KargoResource>>> = {
+    Warehouse: model.warehouses,
+    Stage: model.stages,
+    PromotionTask: model.promotionTasks,
+    ClusterPromotionTask: model.clusterPromotionTasks,
+    MessageChannel: model.messageChannels,
+    ClusterMessageChannel: model.clusterMessageChannels
+  }
+  const collection = byName[kind]
+  if (collection) {
+    collection.set(resourceName, resource)
+    return undefined
+  }
   switch (kind) {
-    case 'Warehouse':
-      model.warehouses.set(resourceName, resource as Warehouse)
-      return undefined
-    case 'Stage':
-      model.stages.set(resourceName, resource as Stage)
-      return undefined
-    case 'PromotionTask':
-      model.promotionTasks.set(resourceName, resource as PromotionTask)
-      return undefined
-    case 'ClusterPromotionTask':
-      model.clusterPromotionTasks.set(resourceName, resource as ClusterPromotionTask)
-      return undefined
-    case 'MessageChannel':
-      model.messageChannels.set(resourceName, resource as MessageChannel)
-      return undefined
-    case 'ClusterMessageChannel':
-      model.clusterMessageChannels.set(resourceName, resource as MessageChannel)
-      return undefined
     case 'ProjectConfig':
     case 'Project': {
       const existing = kind === 'Project' ? model.project : model.projectConfig

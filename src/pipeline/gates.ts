@@ -17,10 +17,26 @@ export function stageWindows(model: ProjectModel, stageName: string): CompiledWi
   )
 }
 
-/** A stage's schedule at `now` (uncached: for reports and plan, which look once). */
-export function stageSchedule(model: ProjectModel, stageName: string, now: Date): ScheduleState {
+/**
+ * A stage's schedule at `now`. Stages selected by the same windows share one schedule: pass a
+ * `memo` when asking for many stages at one time, so the windows are expanded once per set, not
+ * once per stage (a freeze over 3,000 stages is one evaluation).
+ */
+export function stageSchedule(
+  model: ProjectModel,
+  stageName: string,
+  now: Date,
+  memo?: Map<string, ScheduleState>
+): ScheduleState {
   const windows = stageWindows(model, stageName)
-  return windows.length ? evaluateSchedule(windows, now) : { open: true }
+  if (!windows.length) return { open: true }
+  const key = windows.map((w) => w.spec.name).join('\n')
+  let s = memo?.get(key)
+  if (!s) {
+    s = evaluateSchedule(windows, now)
+    memo?.set(key, s)
+  }
+  return s
 }
 
 interface RunLike {
@@ -28,7 +44,7 @@ interface RunLike {
   now: () => Date
 }
 
-const perRun = new WeakMap<RunLike, Map<string, ScheduleState>>()
+const perRun = new WeakMap<RunLike, { now: Date; byWindows: Map<string, ScheduleState> }>()
 
 /**
  * A stage's schedule for this run, evaluated once per run (the first time it is asked): every
@@ -36,10 +52,8 @@ const perRun = new WeakMap<RunLike, Map<string, ScheduleState>>()
  */
 export function runSchedule(run: RunLike, stageName: string): ScheduleState {
   let cache = perRun.get(run)
-  if (!cache) perRun.set(run, (cache = new Map<string, ScheduleState>()))
-  let s = cache.get(stageName)
-  if (!s) cache.set(stageName, (s = stageSchedule(run.model, stageName, run.now())))
-  return s
+  if (!cache) perRun.set(run, (cache = { now: run.now(), byWindows: new Map() }))
+  return stageSchedule(run.model, stageName, cache.now, cache.byWindows)
 }
 
 /** "frozen until <time> (<reason>)" or "frozen (<reason>), no known reopening". */
@@ -54,8 +68,9 @@ export function frozenText(s: ScheduleState): string {
 export function frozenStages(model: ProjectModel, now: Date): Map<string, ScheduleState> {
   const out = new Map<string, ScheduleState>()
   if (!model.promotionWindows?.length) return out
+  const memo = new Map<string, ScheduleState>()
   for (const name of model.stages.keys()) {
-    const s = stageSchedule(model, name, now)
+    const s = stageSchedule(model, name, now, memo)
     if (!s.open) out.set(name, s)
   }
   return out
