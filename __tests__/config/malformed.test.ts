@@ -408,6 +408,21 @@ const CASES: Array<[string, string, string[]]> = [
     [
       ".waybill/case.yaml:14:13: error: Stage/qa: spec.requestedFreight[1].origin.name: requests freight from Warehouse 'app' twice (also requestedFreight[0]) (hint: list each warehouse once; put all its upstream stages in one sources.stages list)"
     ]
+  ],
+  // Keys named like Object's own members are plain unknown fields, never a crash (found by fuzzing).
+  [
+    'a __proto__ field',
+    wh(`  __proto__: {polluted: true}\n${img()}`),
+    [
+      ".waybill/case.yaml:6:3: error: Warehouse/w2: spec.__proto__: unknown field '__proto__' (hint: accepted fields: interval, freightCreationPolicy, freightCreationCriteria, shard, subscriptions)"
+    ]
+  ],
+  [
+    'a constructor field',
+    wh(`  constructor: {prototype: {polluted: true}}\n${img()}`),
+    [
+      ".waybill/case.yaml:6:3: error: Warehouse/w2: spec.constructor: unknown field 'constructor' (hint: accepted fields: interval, freightCreationPolicy, freightCreationCriteria, shard, subscriptions)"
+    ]
   ]
 ]
 function stageWithOtherWarehouse() {

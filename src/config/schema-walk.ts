@@ -43,7 +43,11 @@ export function schemaAt(
 /** The (wrapped) schema of one child of an unwrapped container schema. */
 export function childSchema(container: z.ZodType, seg: PropertyKey): z.ZodType | undefined {
   const def = defOf(container)
-  if (def.type === 'object') return (def.shape as Record<string, z.ZodType>)[String(seg)]
+  if (def.type === 'object') {
+    // Own fields only: `shape['__proto__']` or `shape.constructor` would be Object's.
+    const shape = def.shape as Record<string, z.ZodType>
+    return Object.hasOwn(shape, String(seg)) ? shape[String(seg)] : undefined
+  }
   if (def.type === 'array') return def.element as z.ZodType
   if (def.type === 'record') return def.valueType as z.ZodType
   return undefined
