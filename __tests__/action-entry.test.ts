@@ -7,6 +7,7 @@ import path from 'node:path'
 import os from 'node:os'
 import { BASE, writeProject } from './config/support.js'
 import { parseOutputFile } from './support/output-file.js'
+import { nodeArgs } from './support/built-entry.js'
 
 const entry = path.join(process.cwd(), 'src', 'index.ts')
 const dirs: string[] = []
@@ -30,7 +31,7 @@ function runAction(workspace: string, inputs: Record<string, string>) {
     GITHUB_OUTPUT: outputPath
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-  const res = spawnSync('node', ['--import', 'tsx', entry], { encoding: 'utf8', env })
+  const res = spawnSync('node', nodeArgs(entry), { encoding: 'utf8', env })
   return {
     code: res.status,
     stdout: res.stdout,

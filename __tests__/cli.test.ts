@@ -1,21 +1,22 @@
 import { describe, expect, it } from '@jest/globals'
 import { execFileSync, spawnSync } from 'node:child_process'
 import path from 'node:path'
+import { nodeArgs } from './support/built-entry.js'
 
 const cli = path.join(process.cwd(), 'src', 'cli-entry.ts')
 
 describe('waybill CLI', () => {
   it('prints its version', () => {
-    const out = execFileSync('node', ['--import', 'tsx', cli, 'version'], { encoding: 'utf8' })
+    const out = execFileSync('node', nodeArgs(cli, 'version'), { encoding: 'utf8' })
     expect(out.trim()).toMatch(/^\d+\.\d+\.\d+$/)
   })
   it('exits 2 on an unknown command and names it', () => {
-    const res = spawnSync('node', ['--import', 'tsx', cli, 'frobnicate'], { encoding: 'utf8' })
+    const res = spawnSync('node', nodeArgs(cli, 'frobnicate'), { encoding: 'utf8' })
     expect(res.status).toBe(2)
     expect(res.stderr).toContain("unknown command 'frobnicate'")
   })
   it('exits 2 on an unknown flag', () => {
-    const res = spawnSync('node', ['--import', 'tsx', cli, 'version', '--nope'], {
+    const res = spawnSync('node', nodeArgs(cli, 'version', '--nope'), {
       encoding: 'utf8'
     })
     expect(res.status).toBe(2)
@@ -25,7 +26,7 @@ describe('waybill CLI', () => {
 
 describe('waybill CLI: values as users write them', () => {
   it('rejects a --wait that is not a duration, naming the flag', () => {
-    const res = spawnSync('node', ['--import', 'tsx', cli, 'version', '--wait', 'soon'], {
+    const res = spawnSync('node', nodeArgs(cli, 'version', '--wait', 'soon'), {
       encoding: 'utf8'
     })
     expect(res.status).toBe(2)
@@ -34,7 +35,7 @@ describe('waybill CLI: values as users write them', () => {
   it('refuses --dry-run for a command that changes the state', () => {
     const res = spawnSync(
       'node',
-      ['--import', 'tsx', cli, 'approve', '--stage', 'a', '--freight', 'b', '--dry-run'],
+      nodeArgs(cli, 'approve', '--stage', 'a', '--freight', 'b', '--dry-run'),
       { encoding: 'utf8' }
     )
     expect(res.status).toBe(2)

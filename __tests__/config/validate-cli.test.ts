@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { BASE, writeProject } from './support.js'
+import { nodeArgs } from '../support/built-entry.js'
 
 const cli = path.join(process.cwd(), 'src', 'cli-entry.ts')
 const dirs: string[] = []
@@ -18,7 +19,7 @@ function project(files: Record<string, string>): string {
 function validate(repo: string, ...flags: string[]) {
   const res = spawnSync(
     'node',
-    ['--import', 'tsx', cli, 'validate', '--repo-dir', repo, ...flags],
+    nodeArgs(cli, 'validate', '--repo-dir', repo, ...flags),
     {
       encoding: 'utf8'
     }

@@ -12,6 +12,7 @@ import {
   sh,
   type CliRun
 } from '../support/reliability-pipeline.js'
+import { nodeArgs } from '../support/built-entry.js'
 
 /**
  * Concurrent runs against one repository: separate processes, each with its own clone, all
@@ -26,7 +27,7 @@ function claim(repoDir: string, promotion: string, holder: string, leaseMs: numb
   const script = path.join(ROOT, '__tests__', 'support', 'reliability-claim.ts')
   const child = spawn(
     'node',
-    ['--import', 'tsx', script, repoDir, promotion, holder, `${leaseMs}`],
+    nodeArgs(script, repoDir, promotion, holder, `${leaseMs}`),
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe']

@@ -7,6 +7,7 @@ import { makeFreight } from '../support/state-fixtures.js'
 import { parseStateText } from '../../src/state/serialize.js'
 import { validateState } from '../../src/state/schema.js'
 import type { State } from '../../src/state/types.js'
+import { nodeArgs } from '../support/built-entry.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '..', '..')
@@ -24,7 +25,7 @@ interface Run {
 function startWriter(repoDir: string, warehouse: string, n: number) {
   const child = spawn(
     'node',
-    ['--import', 'tsx', writer, repoDir, 'origin', BRANCH, warehouse, String(n)],
+    nodeArgs(writer, repoDir, 'origin', BRANCH, warehouse, String(n)),
     {
       cwd: root,
       detached: true,

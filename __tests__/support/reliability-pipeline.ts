@@ -5,6 +5,7 @@ import { commitAndPush, gitIn, makeRepo, sh, showFile, tempDir } from './git.js'
 import { parseStateText } from '../../src/state/serialize.js'
 import { validateState } from '../../src/state/schema.js'
 import type { State } from '../../src/state/types.js'
+import { nodeArgs } from './built-entry.js'
 
 /**
  * A small git-only pipeline for the reliability tests: an `app` repository whose main branch is
@@ -141,7 +142,7 @@ export function runCli(
   } = {}
 ): { pid: number; done: Promise<CliRun> } {
   const started = Date.now()
-  const child = spawn('node', ['--import', 'tsx', CLI, ...args], {
+  const child = spawn('node', nodeArgs(CLI, ...args), {
     cwd: opts.cwd ?? ROOT,
     detached: true,
     env: {
