@@ -18,10 +18,28 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 export const ROOT = path.resolve(here, '..', '..')
 export const CLI = path.join(ROOT, 'src', 'cli-entry.ts')
 export const STAGES = ['test', 'uat', 'prod'] as const
+/**
+ * Pipeline shapes: a chain (one promotion at a time), or a fan-out whose four uat stages are
+ * claimed in one write and promoted side by side, their results written in batches.
+ */
+export const SHAPES = {
+  chain: { test: '{direct: true}', uat: '{stages: [test]}', prod: '{stages: [uat]}' },
+  'fan-out': {
+    test: '{direct: true}',
+    'uat-a': '{stages: [test]}',
+    'uat-b': '{stages: [test]}',
+    'uat-c': '{stages: [test]}',
+    'uat-d': '{stages: [test]}',
+    prod: '{stages: [uat-a]}'
+  }
+} satisfies Record<string, Record<string, string>>
+export type Shape = keyof typeof SHAPES
 export const STATE_BRANCH = 'waybill/state'
 
 export interface Pipeline {
   root: string
+  /** Stage names, upstream first. */
+  stages: string[]
   app: ReturnType<typeof makeRepo>
   gitops: ReturnType<typeof makeRepo>
   /** A fresh clone of the gitops repository (each simulated run has its own). */
@@ -30,7 +48,8 @@ export interface Pipeline {
   appCommit(n: number | string): string
 }
 
-function config(appUrl: string, gitopsUrl: string): Record<string, string> {
+function config(appUrl: string, gitopsUrl: string, shape: Shape): Record<string, string> {
+  const stages = SHAPES[shape]
   const stage = (name: string, source: string) =>
     [
       'apiVersion: kargo.akuity.io/v1alpha1',
@@ -52,7 +71,9 @@ function config(appUrl: string, gitopsUrl: string): Record<string, string> {
       'metadata: {name: reliability}',
       'spec:',
       '  promotionPolicies:',
-      ...STAGES.map((s) => `    - {stageSelector: {name: ${s}}, autoPromotionEnabled: true}`),
+      ...Object.keys(stages).map(
+        (s) => `    - {stageSelector: {name: ${s}}, autoPromotionEnabled: true}`
+      ),
       ''
     ].join('\n'),
     '.waybill/warehouse.yaml': [
@@ -89,22 +110,21 @@ function config(appUrl: string, gitopsUrl: string): Record<string, string> {
       ''
     ].join('\n'),
     '.waybill/stages.yaml':
-      [
-        stage('test', '{direct: true}'),
-        stage('uat', '{stages: [test]}'),
-        stage('prod', '{stages: [uat]}')
-      ].join('\n---\n') + '\n'
+      Object.entries(stages)
+        .map(([name, source]) => stage(name, source))
+        .join('\n---\n') + '\n'
   }
 }
 
-export function makePipeline(): Pipeline {
+export function makePipeline(shape: Shape = 'chain'): Pipeline {
   const root = tempDir('waybill-rel-')
   const app = makeRepo({ 'app.txt': '0\n' }, path.join(root, 'app'))
   const gitops = makeRepo({ 'README.md': '# gitops\n' }, path.join(root, 'gitops'))
-  commitAndPush(gitops.work, config(app.url, gitops.url), 'waybill config')
+  commitAndPush(gitops.work, config(app.url, gitops.url, shape), 'waybill config')
   let clones = 0
   return {
     root,
+    stages: Object.keys(SHAPES[shape]),
     app,
     gitops,
     clone(name: string) {
@@ -228,7 +248,7 @@ export function stageCommits(bare: string, stage: string): StageCommit[] {
  */
 export function pipelineProblems(
   bare: string,
-  opts: { allowRunning?: boolean; allowDuplicateCommits?: boolean } = {}
+  opts: { allowRunning?: boolean; allowDuplicateCommits?: boolean; stages?: readonly string[] } = {}
 ): string[] {
   const problems: string[] = []
   const state = readState(bare)
@@ -238,7 +258,7 @@ export function pipelineProblems(
     problems.push(`the same app commit was recorded as freight more than once`)
   const aliases = freight.map((f) => f.alias)
   if (new Set(aliases).size !== aliases.length) problems.push('duplicate freight aliases')
-  for (const stage of STAGES) {
+  for (const stage of opts.stages ?? STAGES) {
     const log = stageCommits(bare, stage)
     const merges = log.filter((c) => c.parents > 1)
     if (merges.length) problems.push(`stage/${stage}: ${merges.length} merge commit(s)`)

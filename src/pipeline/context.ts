@@ -37,6 +37,7 @@ export async function openPipeline(ctx: CommandContext): Promise<PipelineContext
     repository,
     ...promotionHooks(ctx, model, repository),
     waitMs: ctx.waitMs,
+    parallelPromotions: ctx.parallelPromotions,
     runId: newRunId(),
     workRoot: defaultWorkRoot(),
     leaseMs: leaseMsFromEnv()

@@ -4,16 +4,14 @@ import path from 'node:path'
 import crypto from 'node:crypto'
 import type { ProjectModel } from '../config/index.js'
 import { isControlFlow, stageOrder } from '../config/graph.js'
-import { messageChannelLookup } from '../config/model.js'
 import type { Freight } from '../freight/types.js'
 import { originKey } from '../freight/types.js'
-import { runPromotion } from '../promotion/engine.js'
 import type { Services } from '../runtime/services.js'
 import type { StateStore } from '../state/store.js'
 import type { Promotion, State, VerificationInfo } from '../state/types.js'
 import type { Logger } from '../util/logger.js'
-import { errorMessage } from '../util/errors.js'
 import { availableFreight, freightRequests } from './availability.js'
+import { claimNext, type ClaimOutcome } from './claim.js'
 import {
   collectionWith,
   currentCollection,
@@ -23,23 +21,23 @@ import {
   pushCollection
 } from './collections.js'
 import { autoPromotionEnabled } from './policies.js'
+import { runPromotionRounds } from './promotion-rounds.js'
+import { createPromotion, isTerminal, nextPromotion, stagePromotions } from './promotions.js'
+import type { BatchLimits } from './result-batches.js'
 import {
-  applyPromotionResult,
-  bindToConfig,
-  claimPromotion,
-  createPromotion,
-  isTerminal,
-  nextPromotion,
-  promotionCollection,
-  stagePromotions
-} from './promotions.js'
+  executeClaimed,
+  promotionGroupName,
+  recordResult,
+  reportResult,
+  type RecordOutcome
+} from './run-claimed.js'
 import { evaluateVerification } from './verification.js'
 import type { PromotionHook } from './deploy-hook.js'
 import type { VerificationHook } from './commit-status-hook.js'
 import { hasVerification, verificationTimeoutMs } from './verification-config.js'
-import { cloneJson } from '../state/draft.js'
-import { frozenText, runSchedule } from './gates.js'
 import { queueRollback } from './rollback.js'
+
+export { promotionRunRefusal } from './claim.js'
 
 /** Everything the pipeline needs for one run. */
 export interface PipelineContext {
@@ -70,6 +68,10 @@ export interface PipelineContext {
    * job). Promotions of a stage that does not auto-promote run only in such a run.
    */
   promoteStages?: ReadonlySet<string>
+  /** Promotions of different stages run at once (default: defaultParallelPromotions()). */
+  parallelPromotions?: number
+  /** When results of promotions running at once are written (default DEFAULT_RESULT_BATCH). */
+  resultBatch?: BatchLimits
 }
 
 export function newRunId(): string {
@@ -149,305 +151,145 @@ export function autoPromotionSkipReason(
 export async function reconcileControlFlow(ctx: PipelineContext): Promise<number> {
   let marked = 0
   await ctx.store.update((draft) => {
-    marked = 0
-    const now = ctx.now()
-    const names: string[] = []
-    for (const stageName of stageOrder(ctx.model)) {
-      if (!isControlFlow(ctx.model, stageName)) continue
-      const stage = ctx.model.stages.get(stageName)!
-      for (const req of freightRequests(stage)) {
-        const available = availableFreight(draft, stageName, stage, req.origin, now)
-        for (const f of available) {
-          if (!f.status.verifiedIn[stageName]) {
-            f.status.verifiedIn[stageName] = { verifiedAt: now.toISOString() }
-            names.push(`${f.alias}→${stageName}`)
-            marked++
-          }
-        }
-        const newest = available[0]
-        if (
-          newest &&
-          currentCollection(draft, stageName)?.items[originKey(newest.origin)]?.name !== newest.name
-        ) {
-          pushCollection(draft, stageName, collectionWith(draft, stageName, newest), now)
+    const change = controlFlowChange(ctx, draft)
+    marked = change.marked
+    return change.message
+  })
+  return marked
+}
+
+/** reconcileControlFlow's change to a draft (part of a mutator): how many marks, and the message. */
+export function controlFlowChange(
+  ctx: PipelineContext,
+  draft: State
+): { marked: number; message: string | undefined } {
+  let marked = 0
+  const now = ctx.now()
+  const names: string[] = []
+  for (const stageName of stageOrder(ctx.model)) {
+    if (!isControlFlow(ctx.model, stageName)) continue
+    const stage = ctx.model.stages.get(stageName)!
+    for (const req of freightRequests(stage)) {
+      const available = availableFreight(draft, stageName, stage, req.origin, now)
+      for (const f of available) {
+        if (!f.status.verifiedIn[stageName]) {
+          f.status.verifiedIn[stageName] = { verifiedAt: now.toISOString() }
+          names.push(`${f.alias}→${stageName}`)
           marked++
         }
       }
-      // State written before control-flow stages went through pushCollection has current freight
-      // that is not currentlyIn the stage: its soak there starts now instead of never.
-      const current = currentCollection(draft, stageName)
-      if (current) {
-        const entered = markCurrentlyIn(draft, stageName, current, now)
-        if (entered) names.push(`${entered} current in ${stageName}`)
-        marked += entered
+      const newest = available[0]
+      if (
+        newest &&
+        currentCollection(draft, stageName)?.items[originKey(newest.origin)]?.name !== newest.name
+      ) {
+        pushCollection(draft, stageName, collectionWith(draft, stageName, newest), now)
+        marked++
       }
     }
-    return marked
-      ? `control-flow: ${names.length ? names.join(', ') : 'current freight updated'}`
-      : undefined
-  })
-  return marked
+    // State written before control-flow stages went through pushCollection has current freight
+    // that is not currentlyIn the stage: its soak there starts now instead of never.
+    const current = currentCollection(draft, stageName)
+    if (current) {
+      const entered = markCurrentlyIn(draft, stageName, current, now)
+      if (entered) names.push(`${entered} current in ${stageName}`)
+      marked += entered
+    }
+  }
+  const message = marked
+    ? `control-flow: ${names.length ? names.join(', ') : 'current freight updated'}`
+    : undefined
+  return { marked, message }
 }
 
 /** Queues promotions for every stage whose policy enables auto-promotion. */
 export async function autoPromote(
   ctx: PipelineContext,
-  onlyStages?: Set<string>
+  onlyStages?: ReadonlySet<string>
 ): Promise<Promotion[]> {
   let created: Promotion[] = []
   await ctx.store.update((draft) => {
-    created = []
-    const now = ctx.now()
-    for (const stageName of stageOrder(ctx.model)) {
-      if (onlyStages && !onlyStages.has(stageName)) continue
-      if (isControlFlow(ctx.model, stageName) || !autoPromotionEnabled(ctx.model, stageName))
-        continue
-      const stage = ctx.model.stages.get(stageName)!
-      for (const req of freightRequests(stage)) {
-        const candidate = autoPromotionCandidate(ctx.model, draft, stageName, req.origin.name, now)
-        if (!candidate) continue
-        const skip = autoPromotionSkipReason(draft, stageName, candidate)
-        if (skip) {
-          ctx.logger.debug(`auto-promotion of ${candidate.alias} to ${stageName} skipped: ${skip}`)
-          continue
-        }
-        created.push(
-          createPromotion(draft, ctx.model, {
-            stage: stageName,
-            freight: candidate,
-            auto: true,
-            now,
-            runURL: ctx.runURL
-          })
-        )
-      }
-    }
-    return created.length
-      ? `auto-promote: ${created.map((p) => `${draft.freight[p.freight]?.alias ?? p.freight} → ${p.stage}`).join(', ')}`
-      : undefined
+    const change = autoPromoteChange(ctx, draft, onlyStages)
+    created = change.created
+    return change.message
   })
   for (const p of created) ctx.logger.info(`queued auto-promotion ${p.name}`)
   return created
 }
 
-/**
- * Why this run may not run promotions of a stage, or undefined when it may. A stage that does not
- * auto-promote is promoted only by a run asked to promote it (the environment-gated `promote`
- * job): a Pending or Running promotion found in the state (which anyone who can push the state
- * branch can write) must not reach it from the scheduled reconcile, past the environment's
- * required reviewers.
- */
-export function promotionRunRefusal(
+/** autoPromote's change to a draft (part of a mutator): the promotions queued, and the message. */
+export function autoPromoteChange(
   ctx: PipelineContext,
-  stageName: string,
-  promotion?: Promotion
-): string | undefined {
-  if (autoPromotionEnabled(ctx.model, stageName) || ctx.promoteStages?.has(stageName))
-    return undefined
-  // A promotion that a promote run started (past the environment's reviewers) and that now waits
-  // (a pull request, Argo CD health) is resumed by whichever run comes next: the schedule, or the
-  // delete event of its merged branch. Its steps are still the reviewed config's (bindToConfig).
-  if (promotion?.phase === 'Running' && promotion.startedBy?.command === 'promote') return undefined
-  return `stage ${stageName} does not auto-promote: its promotions run only in a run asked to promote it (waybill promote --stage ${stageName}, the environment-gated job), never in reconcile`
+  draft: State,
+  onlyStages?: ReadonlySet<string>
+): { created: Promotion[]; message: string | undefined } {
+  const created: Promotion[] = []
+  const now = ctx.now()
+  for (const stageName of stageOrder(ctx.model)) {
+    if (onlyStages && !onlyStages.has(stageName)) continue
+    if (isControlFlow(ctx.model, stageName) || !autoPromotionEnabled(ctx.model, stageName))
+      continue
+    const stage = ctx.model.stages.get(stageName)!
+    for (const req of freightRequests(stage)) {
+      const candidate = autoPromotionCandidate(ctx.model, draft, stageName, req.origin.name, now)
+      if (!candidate) continue
+      const skip = autoPromotionSkipReason(draft, stageName, candidate)
+      if (skip) {
+        ctx.logger.debug(`auto-promotion of ${candidate.alias} to ${stageName} skipped: ${skip}`)
+        continue
+      }
+      created.push(
+        createPromotion(draft, ctx.model, {
+          stage: stageName,
+          freight: candidate,
+          auto: true,
+          now,
+          runURL: ctx.runURL
+        })
+      )
+    }
+  }
+  const message = created.length
+    ? `auto-promote: ${created.map((p) => `${draft.freight[p.freight]?.alias ?? p.freight} → ${p.stage}`).join(', ')}`
+    : undefined
+  return { created, message }
 }
 
 /**
- * Runs (or resumes) the next promotion of a stage with the steps of the loaded config. Returns it
- * as it ended this run, or undefined when there is none this run may take (a refusal is passed
- * to `onRefused`, the promotion left as it is).
+ * Runs (or resumes) the next promotion of a stage with the steps of the loaded config: one write
+ * to claim it, one for its result. Returns it as it ended this run, or undefined when there is
+ * none this run may take (a refusal is passed to `onRefused`, the promotion left as it is).
  */
 export async function advanceStage(
   ctx: PipelineContext,
   stageName: string,
   onRefused?: (refused: RefusedPromotion) => void
 ): Promise<Promotion | undefined> {
-  let claimed: Promotion | undefined
-  let snapshot: State | undefined
-  let refused: RefusedPromotion | undefined
-  let stopped: Promotion | undefined
-  await ctx.store.update((draft) => {
-    claimed = refused = stopped = undefined
-    const next = nextPromotion(draft, stageName)
-    if (!next) return undefined
-    const refusal = promotionRunRefusal(ctx, stageName, next)
-    if (refusal) {
-      refused = { promotion: next.name, stage: stageName, reason: refusal }
-      return undefined
-    }
-    const starting = next.phase === 'Pending'
-    // Windows gate starting a promotion; one already running (waiting on a PR, health) goes on.
-    const schedule = starting ? runSchedule(ctx, stageName) : undefined
-    if (schedule && !schedule.open && !next.windowOverride) {
-      refused = {
-        promotion: next.name,
-        stage: stageName,
-        reason: frozenText(schedule),
-        frozen: true
-      }
-      return undefined
-    }
-    if (!claimPromotion(draft, next.name, ctx.runId, ctx.now(), ctx.leaseMs)) return undefined
-    const live = draft.promotions[next.name]
-    const now = ctx.now()
-    live.executedBy = {
-      runId: ctx.runId,
-      runURL: ctx.runURL,
-      actor: ctx.actor,
-      command: ctx.promoteStages?.has(stageName) ? 'promote' : 'reconcile',
-      at: now.toISOString()
-    }
-    if (starting) live.startedBy = { ...live.executedBy }
-    const mismatch = bindToConfig(live, ctx.model, starting)
-    if (mismatch) {
-      const errored: Promotion = {
-        ...cloneJson(live),
-        phase: 'Errored',
-        message: `not run: ${mismatch}`,
-        finishedAt: now.toISOString()
-      }
-      applyPromotionResult(
-        draft,
-        ctx.model,
-        { promotion: errored, effects: [], healthChecks: [] },
-        now
-      )
-      stopped = errored
-      return `promotion: ${next.name} errored (steps do not match the config)`
-    }
-    const runEntry = (message: string) =>
-      draft.audit.push({
-        at: now.toISOString(),
-        actor: ctx.actor,
-        action: 'run',
-        stage: stageName,
-        freight: live.freight,
-        promotion: live.name,
-        runURL: ctx.runURL,
-        message
-      })
-    if (!starting && live.executedBy.runId !== live.startedBy?.runId)
-      runEntry(`resumed by ${live.executedBy.command ?? 'reconcile'} run ${ctx.runId}`)
-    if (schedule && !schedule.open && live.windowOverride)
-      draft.audit.push({
-        at: now.toISOString(),
-        actor: live.windowOverride.actor,
-        action: 'override-windows',
-        stage: stageName,
-        freight: live.freight,
-        promotion: live.name,
-        runURL: live.windowOverride.runURL,
-        message: `started while ${schedule.reason ?? 'the promotion windows were closed'}: windows overridden by ${live.windowOverride.actor ?? 'unknown'} (run ${live.windowOverride.runURL ?? ctx.runId})`
-      })
-    if (starting)
-      runEntry(
-        `started by ${ctx.promoteStages?.has(stageName) ? 'promote' : 'reconcile'} run ${ctx.runId}`
-      )
-    const freight = draft.freight[next.freight]
-    // Promotions queued together (one per origin) each see what the previous one deployed.
-    if (starting && freight)
-      draft.promotions[next.name].freightCollection = promotionCollection(
-        draft,
-        ctx.model,
-        stageName,
-        freight,
-        ctx.now()
-      )
-    claimed = cloneJson(draft.promotions[next.name])
-    snapshot = cloneJson(draft)
-    return `promotion: ${next.name} running`
+  let claim: ClaimOutcome = { kind: 'none' }
+  const claimedWrite = await ctx.store.update((draft) => {
+    claim = claimNext(ctx, draft, stageName)
+    return claim.kind === 'claimed' || claim.kind === 'stopped' ? claim.message : undefined
   })
-  if (refused) {
-    onRefused?.(refused)
+  const taken = claim as ClaimOutcome
+  if (taken.kind === 'refused') {
+    onRefused?.(taken.refused)
     return undefined
   }
-  if (stopped) {
-    ctx.logger.error(`✘ ${stopped.name} Errored: ${stopped.message ?? ''}`)
-    return stopped
+  if (taken.kind === 'stopped') {
+    ctx.logger.error(`✘ ${taken.promotion.name} Errored: ${taken.promotion.message ?? ''}`)
+    return taken.promotion
   }
-  if (!claimed || !snapshot) return undefined
-  const promotion = claimed
-  if (promotion.stepExecutionMetadata.length === 0) await ctx.onPromotion?.(promotion, snapshot)
-  const stage = ctx.model.stages.get(stageName)
-  const workRoot = path.join(ctx.workRoot, promotion.name)
-  fs.mkdirSync(workRoot, { recursive: true })
-  let result: Awaited<ReturnType<typeof runPromotion>>
-  try {
-    result = await ctx.logger.group(
-      `promote ${snapshot.freight[promotion.freight]?.alias ?? promotion.freight} → ${stageName}`,
-      () =>
-        runPromotion(promotion, {
-          state: snapshot!,
-          project: ctx.project,
-          stageVars: stage?.spec.vars ?? [],
-          services: ctx.services,
-          logger: ctx.logger,
-          workRoot,
-          now: ctx.now,
-          waitMs: ctx.waitMs,
-          messageChannel: messageChannelLookup(ctx.model)
-        })
-    )
-  } catch (err) {
-    const now = ctx.now().toISOString()
-    result = {
-      promotion: { ...promotion, phase: 'Errored', message: errorMessage(err), finishedAt: now },
-      effects: [],
-      healthChecks: []
-    }
-  } finally {
-    fs.rmSync(workRoot, { recursive: true, force: true })
-  }
-  /** The promotion as the state has it when this run's result could not be recorded. */
-  let unrecorded: { live?: Promotion } | undefined
+  if (taken.kind !== 'claimed') return undefined
+  const snapshot = claimedWrite.state
+  const result = await ctx.logger.group(promotionGroupName(snapshot, taken.promotion), () =>
+    executeClaimed(ctx, taken.promotion, snapshot, ctx.logger)
+  )
+  let outcome: RecordOutcome = { kind: 'vanished' }
   const applied = await ctx.store.update((draft) => {
-    const live = draft.promotions[promotion.name]
-    unrecorded = undefined
-    if (!live || live.lease?.holder !== ctx.runId) {
-      // Aborted (or taken over) while we ran: keep what the state says.
-      unrecorded = { live: live && cloneJson(live) }
-      return undefined
-    }
-    applyPromotionResult(draft, ctx.model, result, ctx.now())
-    const p = result.promotion
-    return `promotion: ${p.name} ${p.phase.toLowerCase()}${p.message ? ` (${p.message.split('\n')[0].slice(0, 120)})` : ''}`
+    outcome = recordResult(ctx, draft, result)
+    return outcome.kind === 'recorded' ? outcome.message : undefined
   })
-  if (unrecorded?.live) {
-    const live = unrecorded.live
-    ctx.logger.warn(
-      `${live.name} is ${live.phase} in the state: aborted or taken over by another run while this one ran (this run's result, ${result.promotion.phase}, was not recorded)`
-    )
-    return live
-  }
-  if (unrecorded) {
-    const vanished = vanishedOutcome(result.promotion)
-    ctx.logger.error(`✘ ${vanished.name} ${vanished.phase}: ${vanished.message}`)
-    return vanished
-  }
-  const p = result.promotion
-  if (p.phase !== 'Running') await ctx.onPromotion?.(p, applied.state)
-  if (p.phase === 'Succeeded') ctx.logger.info(`✔ ${p.name} succeeded`)
-  else if (p.phase === 'Running') ctx.logger.info(`… ${p.name} waiting: ${p.message ?? ''}`)
-  else ctx.logger.error(`✘ ${p.name} ${p.phase}: ${p.message ?? ''}`)
-  if (p.phase === 'Failed' || p.phase === 'Errored')
-    await queueRollback(ctx, stageName, {
-      on: 'promotion',
-      promotion: p.name,
-      phase: p.phase,
-      message: p.message
-    })
-  return p
-}
-
-/**
- * A promotion whose record vanished from the state while this run executed it: the steps ran,
- * possibly deployed, and nothing records it, so it is reported as an error, never a success.
- */
-function vanishedOutcome(result: Promotion): Promotion {
-  return {
-    ...result,
-    phase: 'Errored',
-    message: `its record vanished from the state while this run executed it (the steps ended ${result.phase}${result.message ? `: ${result.message}` : ''}); the result was not recorded: check the stage and promote again`
-  }
+  return reportResult(ctx, result, outcome, applied.state)
 }
 
 /**
@@ -548,7 +390,9 @@ export async function verifyStages(
 
 /**
  * One reconcile: control flow, auto-promotion, promotions, verification, repeated until a pass
- * changes nothing (bounded), so a single run moves freight as far as policy allows.
+ * changes nothing (bounded), so a single run moves freight as far as policy allows. A pass's
+ * control flow, auto-promotion and claims are one write; promotions of different stages run at
+ * once and their results are written in batches (promotion-rounds.ts).
  */
 export async function reconcilePipeline(
   ctx: PipelineContext,
@@ -559,29 +403,30 @@ export async function reconcilePipeline(
   const waitingSeen = new Set<string>()
   for (let pass = 0; pass < maxPasses; pass++) {
     let progressed = 0
-    progressed += await reconcileControlFlow(ctx)
-    const created = await autoPromote(ctx, opts.stages)
-    activity.created.push(...created)
-    progressed += created.length
-    for (const stageName of stageOrder(ctx.model)) {
-      if (opts.stages && !opts.stages.has(stageName)) continue
-      for (;;) {
-        const p = await advanceStage(ctx, stageName, (r) => {
-          if (activity.refused.some((x) => x.promotion === r.promotion)) return
-          activity.refused.push(r)
-          if (r.frozen) ctx.logger.info(`promotion ${r.promotion} waits: ${r.reason}`)
-          else ctx.logger.warn(`promotion ${r.promotion} was not run: ${r.reason}`)
-        })
-        if (!p) break
-        if (p.phase === 'Running') {
-          if (!waitingSeen.has(p.name)) activity.waiting.push(p)
-          waitingSeen.add(p.name)
-          break
-        }
-        activity.finished.push(p)
-        progressed++
+    let created: Promotion[] = []
+    const rounds = await runPromotionRounds(ctx, activity, {
+      stages: opts.stages,
+      waitingSeen,
+      open: (draft) => {
+        const flow = controlFlowChange(ctx, draft)
+        const auto = autoPromoteChange(ctx, draft, opts.stages)
+        created = auto.created
+        progressed = flow.marked + auto.created.length
+        const parts = [flow.message, auto.message].filter((m) => m !== undefined)
+        return parts.length ? parts.join('; ') : undefined
+      },
+      onOpened: () => {
+        for (const p of created) ctx.logger.info(`queued auto-promotion ${p.name}`)
+        activity.created.push(...created)
+      },
+      onRefused: (r) => {
+        if (activity.refused.some((x) => x.promotion === r.promotion)) return
+        activity.refused.push(r)
+        if (r.frozen) ctx.logger.info(`promotion ${r.promotion} waits: ${r.reason}`)
+        else ctx.logger.warn(`promotion ${r.promotion} was not run: ${r.reason}`)
       }
-    }
+    })
+    progressed += rounds.finished
     const verified = await verifyStages(ctx, { stages: opts.stages })
     for (const v of verified) {
       const known = activity.verified.find((x) => x.stage === v.stage && x.phase === v.phase)

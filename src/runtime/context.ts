@@ -27,6 +27,8 @@ export interface CommandContext {
   commitStatuses?: boolean
   /** How long a run may poll in place for waiting steps, in ms (0 = save and exit). */
   waitMs: number
+  /** Promotions of different stages a run executes at once (unset: sized to the machine). */
+  parallelPromotions?: number
   /**
    * Plan only: promotions run their steps in a scratch directory, skip the steps whose effect is
    * remote, show the diff, and nothing is pushed or recorded.

@@ -31,6 +31,7 @@ export function createContext(options: WaybillOptions, io: ContextIO): CommandCo
     deployments: options.deployments,
     commitStatuses: options.commitStatuses,
     waitMs: options.waitSeconds * 1000,
+    parallelPromotions: options.parallelPromotions,
     dryRun: options.dryRun,
     print: io.print,
     now: () => new Date()

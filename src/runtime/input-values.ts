@@ -52,6 +52,21 @@ export function parseSecondsOrDuration(what: string, raw: string | undefined): n
   return ms
 }
 
+/** A whole number from 1 to `max`; empty means unset. */
+export function parsePositiveInteger(
+  what: string,
+  raw: string | undefined,
+  max: number
+): number | undefined {
+  const v = (raw ?? '').trim()
+  if (!v) return undefined
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max)
+    throw new UsageError(
+      `${what} must be a whole number from 1 to ${max}, not ${JSON.stringify(v.slice(0, 40))}`
+    )
+  return Number(v)
+}
+
 /** A Git identity written `Name <email>`. */
 export function parseIdentity(what: string, raw: string): GitIdentity {
   const m = /^\s*([^<>]*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(raw)

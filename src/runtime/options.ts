@@ -6,6 +6,7 @@ import {
   GITHUB_ACTIONS_IDENTITY,
   parseBoolean,
   parseIdentity,
+  parsePositiveInteger,
   parseSecondsOrDuration,
   inputName,
   flagName
@@ -38,6 +39,8 @@ export interface WaybillOptions {
   commitStatuses: boolean
   /** How long a run may poll in place for waiting steps. */
   waitSeconds: number
+  /** Promotions of different stages one run executes at once (unset: sized to the machine). */
+  parallelPromotions?: number
   /** Plan the promotion and show the diff; change nothing remote and write no state. */
   dryRun: boolean
   /** Who commits: step commits, tags and state commits. */
@@ -73,6 +76,9 @@ export interface GitHubAppOptions {
   privateKey: string
   installationId?: number
 }
+
+/** More promotions at once than this would only queue on the runner's CPUs and the Git host. */
+export const MAX_PARALLEL_PROMOTIONS = 64
 
 /** Flags every CLI command takes. */
 export const COMMON_FLAGS = {
@@ -125,6 +131,10 @@ export const COMMON_FLAGS = {
   wait: {
     type: 'string',
     description: 'How long a run may poll in place for waiting steps: 30s, 5m, 1h (default 0)'
+  },
+  'parallel-promotions': {
+    type: 'string',
+    description: `Promotions of different stages run at once (1–${MAX_PARALLEL_PROMOTIONS}; default twice the CPUs, at most 16)`
   },
   'dry-run': {
     type: 'boolean',
@@ -230,6 +240,11 @@ export function optionsFromFlags(raw: RawArgs, env: NodeJS.ProcessEnv): WaybillO
     deployments: f.deployments,
     commitStatuses: !f['no-commit-statuses'],
     waitSeconds: parseSecondsOrDuration(flagName('wait'), f.wait) / 1000,
+    parallelPromotions: parsePositiveInteger(
+      flagName('parallel-promotions'),
+      f['parallel-promotions'],
+      MAX_PARALLEL_PROMOTIONS
+    ),
     dryRun: f['dry-run'],
     gitIdentity: gitIdentity(
       f['commit-author'],
@@ -286,6 +301,11 @@ export function optionsFromInputs(input: ActionInputs, env: NodeJS.ProcessEnv): 
     deployments: bool('deployments', true),
     commitStatuses: bool('commit-statuses', true),
     waitSeconds: parseSecondsOrDuration(inputName('wait'), input.get('wait')) / 1000,
+    parallelPromotions: parsePositiveInteger(
+      inputName('parallel-promotions'),
+      input.get('parallel-promotions'),
+      MAX_PARALLEL_PROMOTIONS
+    ),
     dryRun: bool('dry-run', false),
     gitIdentity: gitIdentity(
       optional('commit-author'),
