@@ -69,4 +69,36 @@ describe('stage graph', () => {
     ])
     expect(stageOrder(model)).toEqual(['root', 'a', 'b', 'c'])
   })
+
+  it('orders a large graph as "the smallest ready name first", with stages behind a cycle last', () => {
+    const requested = (ups: string[]) => ({
+      spec: {
+        requestedFreight: [{ origin: { kind: 'Warehouse', name: 'w' }, sources: { stages: ups } }]
+      }
+    })
+    const stages = new Map<string, unknown>()
+    // Three chains per service (declared backwards), a stage behind a two-stage cycle.
+    for (let i = 999; i >= 0; i--) {
+      const svc = `svc-${String(i).padStart(4, '0')}`
+      stages.set(`${svc}-prod`, requested([`${svc}-uat`]))
+      stages.set(`${svc}-uat`, requested([`${svc}-test`]))
+      stages.set(`${svc}-test`, requested([]))
+    }
+    stages.set('loop-a', requested(['loop-b']))
+    stages.set('loop-b', requested(['loop-a']))
+    stages.set('after-loop', requested(['loop-b', 'svc-0000-prod']))
+    const order = stageOrder({ stages } as unknown as Parameters<typeof stageOrder>[0])
+    expect(order).toHaveLength(3003)
+    // A service's uat and prod are ready right after its test and sort before the next service.
+    expect(order.slice(0, 6)).toEqual([
+      'svc-0000-test',
+      'svc-0000-uat',
+      'svc-0000-prod',
+      'svc-0001-test',
+      'svc-0001-uat',
+      'svc-0001-prod'
+    ])
+    expect(order.indexOf('svc-0999-prod')).toBe(2999)
+    expect(order.slice(-3)).toEqual(['after-loop', 'loop-a', 'loop-b'])
+  })
 })

@@ -2,6 +2,7 @@
 import type { ProjectModel } from './model.js'
 import type { Problem } from './problems.js'
 import type { Stage, Warehouse } from './schema.js'
+import { NameQueue } from './name-queue.js'
 
 /** Upstream stages of a stage, across all its requested origins, in order of first mention. */
 export function upstreamStages(stage: Stage): string[] {
@@ -29,22 +30,31 @@ export function isControlFlow(model: ProjectModel, stage: string): boolean {
  * ready at the same time come in name order. Stages caught in a cycle come last, by name.
  */
 export function stageOrder(model: ProjectModel): string[] {
-  const names = [...model.stages.keys()].sort()
-  const pending = new Map<string, Set<string>>()
-  for (const n of names) {
-    const ups = upstreamStages(model.stages.get(n)!).filter((u) => model.stages.has(u) && u !== n)
-    pending.set(n, new Set(ups))
+  // Kahn's algorithm, taking the smallest name among the stages ready at each step.
+  const waitingOn = new Map<string, number>()
+  const downstream = new Map<string, string[]>()
+  for (const [name, stage] of model.stages) {
+    const ups = upstreamStages(stage).filter((u) => model.stages.has(u) && u !== name)
+    waitingOn.set(name, ups.length)
+    for (const u of ups) {
+      const list = downstream.get(u)
+      if (list) list.push(name)
+      else downstream.set(u, [name])
+    }
   }
+  const ready = new NameQueue()
+  for (const [name, count] of waitingOn) if (count === 0) ready.push(name)
   const order: string[] = []
-  const done = new Set<string>()
-  for (;;) {
-    const ready = names.find((n) => !done.has(n) && [...pending.get(n)!].every((u) => done.has(u)))
-    if (!ready) break
-    order.push(ready)
-    done.add(ready)
+  for (let name = ready.pop(); name !== undefined; name = ready.pop()) {
+    order.push(name)
+    for (const d of downstream.get(name) ?? []) {
+      const left = waitingOn.get(d)! - 1
+      waitingOn.set(d, left)
+      if (left === 0) ready.push(d)
+    }
   }
-  for (const n of names) if (!done.has(n)) order.push(n)
-  return order
+  const inCycles = [...waitingOn].filter(([, count]) => count > 0).map(([name]) => name)
+  return order.concat(inCycles.sort())
 }
 
 /** Stages that request freight from a warehouse, in stage order. */

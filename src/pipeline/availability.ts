@@ -1,6 +1,7 @@
 import type { Stage } from '../config/schema.js'
 import type { Freight, FreightOrigin } from '../freight/types.js'
 import { originKey } from '../freight/types.js'
+import { unchangedBase } from '../state/draft.js'
 import type { State } from '../state/types.js'
 import { formatDurationShort, parseDuration } from '../util/duration.js'
 
@@ -99,6 +100,38 @@ export function compareNewestFirst(a: Freight, b: Freight): number {
   return a.name < b.name ? 1 : a.name > b.name ? -1 : 0
 }
 
+/** Freight of each origin (by originKey), newest first, as [key in the freight map, freight]. */
+type FreightByOrigin = Map<string, Array<[string, Freight]>>
+
+/** Per frozen freight map: its records never change, so neither does their grouping. */
+const byOriginCache = new WeakMap<object, FreightByOrigin>()
+
+function groupByOrigin(freight: Record<string, Freight>): FreightByOrigin {
+  const groups: FreightByOrigin = new Map()
+  for (const [key, f] of Object.entries(freight)) {
+    const k = originKey(f.origin)
+    const group = groups.get(k)
+    if (group) group.push([key, f])
+    else groups.set(k, [[key, f]])
+  }
+  for (const group of groups.values()) group.sort(([, a], [, b]) => compareNewestFirst(a, b))
+  return groups
+}
+
+/** The grouping of a freight map that is (or is an unchanged draft of) a deep-frozen map. */
+function frozenGroups(freight: Record<string, Freight>): FreightByOrigin | undefined {
+  const base = unchangedBase(freight)
+  if (!base) return undefined
+  let groups = byOriginCache.get(base)
+  if (!groups) {
+    const records = Object.values(base)
+    if (!records.every((f) => Object.isFrozen(f) && Object.isFrozen(f.origin))) return undefined
+    groups = groupByOrigin(base)
+    byOriginCache.set(base, groups)
+  }
+  return groups
+}
+
 /** Every freight of one origin available to the stage, newest first. */
 export function availableFreight(
   state: State,
@@ -108,9 +141,15 @@ export function availableFreight(
   now: Date
 ): Freight[] {
   const key = originKey(origin)
+  const isAvailable = (f: Freight) => freightAvailability(stageName, stage, f, now).available
+  const groups = frozenGroups(state.freight)
+  if (groups) {
+    // Read through state.freight so that a draft hands out its own (writable) records.
+    return (groups.get(key) ?? [])
+      .filter(([, f]) => isAvailable(f))
+      .map(([name]) => state.freight[name])
+  }
   return Object.values(state.freight)
-    .filter(
-      (f) => originKey(f.origin) === key && freightAvailability(stageName, stage, f, now).available
-    )
+    .filter((f) => originKey(f.origin) === key && isAvailable(f))
     .sort(compareNewestFirst)
 }

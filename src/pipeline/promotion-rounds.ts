@@ -23,7 +23,10 @@ export function defaultParallelPromotions(): number {
 /** Rounds one pass may take: each runs one promotion per stage, so this bounds a stage's queue. */
 const MAX_ROUNDS = 100
 
-/** The state changes a round's opening write makes before it claims (control flow, auto-promotion). */
+/**
+ * The state changes each round's opening write makes before it claims (control flow,
+ * auto-promotion): what the last round's results made possible is queued and claimed at once.
+ */
 export type RoundOpening = (draft: State) => string | undefined
 
 interface Finished {
@@ -38,7 +41,7 @@ export interface RoundsOutcome {
 
 /**
  * Runs the promotions of one pass in rounds. A round's opening write records the previous
- * round's last results, makes the pass's other changes (`open`, first round only) and claims the
+ * round's last results, makes the other changes they allow (`open`) and claims the
  * next promotion of every stage that has one this run may take, all in one commit. The claimed
  * promotions then run at once (up to the parallel limit, in stage order); their results are
  * written every `resultBatch.count` results or `resultBatch.maxAgeMs`, and the rest go into the
@@ -55,7 +58,7 @@ export async function runPromotionRounds(
   opts: {
     stages?: ReadonlySet<string>
     open?: RoundOpening
-    /** Called once the first round's opening write is done (its changes are on the branch). */
+    /** Called after each round's opening write (its changes are on the branch). */
     onOpened?: () => void
     onRefused: (refused: RefusedPromotion) => void
     waitingSeen: Set<string>
@@ -91,7 +94,7 @@ export async function runPromotionRounds(
     const opened = await ctx.store.update((draft) => {
       outcomes = recording.map((f) => recordResult(ctx, draft, f.result))
       const parts = outcomes.flatMap((o) => (o.kind === 'recorded' ? [o.message] : []))
-      const change = round === 0 ? opts.open?.(draft) : undefined
+      const change = opts.open?.(draft)
       if (change) parts.push(change)
       claimed = []
       stopped = []
@@ -112,7 +115,7 @@ export async function runPromotionRounds(
       }
       return parts.length ? parts.join('; ') : undefined
     })
-    if (round === 0) opts.onOpened?.()
+    opts.onOpened?.()
     await report(recording, outcomes, opened.state)
     for (const r of refused) {
       done.add(r.stage)

@@ -390,9 +390,10 @@ export async function verifyStages(
 
 /**
  * One reconcile: control flow, auto-promotion, promotions, verification, repeated until a pass
- * changes nothing (bounded), so a single run moves freight as far as policy allows. A pass's
- * control flow, auto-promotion and claims are one write; promotions of different stages run at
- * once and their results are written in batches (promotion-rounds.ts).
+ * changes nothing (bounded), so a single run moves freight as far as policy allows. Recording
+ * results, control flow, auto-promotion and claiming what that queued are one write per round;
+ * promotions of different stages run at once, their results written in batches
+ * (promotion-rounds.ts).
  */
 export async function reconcilePipeline(
   ctx: PipelineContext,
@@ -404,6 +405,7 @@ export async function reconcilePipeline(
   for (let pass = 0; pass < maxPasses; pass++) {
     let progressed = 0
     let created: Promotion[] = []
+    let marked = 0
     const rounds = await runPromotionRounds(ctx, activity, {
       stages: opts.stages,
       waitingSeen,
@@ -411,13 +413,14 @@ export async function reconcilePipeline(
         const flow = controlFlowChange(ctx, draft)
         const auto = autoPromoteChange(ctx, draft, opts.stages)
         created = auto.created
-        progressed = flow.marked + auto.created.length
+        marked = flow.marked
         const parts = [flow.message, auto.message].filter((m) => m !== undefined)
         return parts.length ? parts.join('; ') : undefined
       },
       onOpened: () => {
         for (const p of created) ctx.logger.info(`queued auto-promotion ${p.name}`)
         activity.created.push(...created)
+        progressed += marked + created.length
       },
       onRefused: (r) => {
         if (activity.refused.some((x) => x.promotion === r.promotion)) return

@@ -5,6 +5,8 @@
  */
 import { displayText } from '../util/text.js'
 import type { ProjectModel } from '../config/index.js'
+import { stageOrder } from '../config/graph.js'
+import { frozenStages, frozenText } from '../pipeline/gates.js'
 import type { Freight } from '../freight/types.js'
 import type { PipelineActivity } from '../pipeline/reconcile.js'
 import type { DriftFinding } from '../pipeline/drift.js'
@@ -238,13 +240,16 @@ export function renderSummary(input: SummaryInput): string {
 type VerificationOutcome = PipelineActivity['verified'][number]
 
 /** Stages promotion windows freeze now, one line each ("frozen until …"). */
-function frozenMarkdown(input: Pick<SummaryInput, 'model' | 'state' | 'now'>): string[] {
-  const frozen = pipelineView(input.model, input.state, input.now).stages.filter((s) => s.frozen)
-  if (!frozen.length) return []
+function frozenMarkdown(input: Pick<SummaryInput, 'model' | 'now'>): string[] {
+  const schedules = frozenStages(input.model, input.now ?? new Date())
+  if (!schedules.size) return []
+  const frozen = stageOrder(input.model).filter((name) => schedules.has(name))
   return [
     '**Promotion windows**',
     '',
-    ...frozen.map((s) => `- ❄ ${escapeMarkdown(s.name)}: ${escapeMarkdown(s.frozen!)}`),
+    ...frozen.map(
+      (name) => `- ❄ ${escapeMarkdown(name)}: ${escapeMarkdown(frozenText(schedules.get(name)!))}`
+    ),
     ''
   ]
 }

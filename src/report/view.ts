@@ -62,13 +62,33 @@ export interface PipelineView {
   columns: number
 }
 
-function lastPromotionOf(state: State, stage: string): Promotion | undefined {
+/** Each stage's queued or running promotions (by name) and newest finished one, in one pass. */
+interface StagePromotions {
+  pending: Promotion[]
+  lastTerminal?: Promotion
+}
+
+function promotionsByStage(state: State): Map<string, StagePromotions> {
+  const out = new Map<string, StagePromotions>()
+  for (const p of Object.values(state.promotions)) {
+    let entry = out.get(p.stage)
+    if (!entry) out.set(p.stage, (entry = { pending: [] }))
+    if (p.phase === 'Pending' || p.phase === 'Running') entry.pending.push(p)
+    if (isTerminalPhase(p.phase) && (!entry.lastTerminal || p.name > entry.lastTerminal.name))
+      entry.lastTerminal = p
+  }
+  for (const entry of out.values()) entry.pending.sort((a, b) => (a.name < b.name ? -1 : 1))
+  return out
+}
+
+function lastPromotionOf(
+  state: State,
+  stage: string,
+  byStage: Map<string, StagePromotions>
+): Promotion | undefined {
   const name = state.stages[stage]?.lastPromotion?.name
   if (name && state.promotions[name]) return state.promotions[name]
-  let last: Promotion | undefined
-  for (const p of Object.values(state.promotions))
-    if (p.stage === stage && isTerminalPhase(p.phase)) if (!last || p.name > last.name) last = p
-  return last
+  return byStage.get(stage)?.lastTerminal
 }
 
 const FAILED_PHASES: ReadonlyArray<PromotionPhase | VerificationPhase> = [
@@ -116,7 +136,10 @@ export function pipelineView(model: ProjectModel, state: State, now = new Date()
   const frozen = frozenStages(model, now)
   const columns = stageColumns(model)
   const warehouses = [...model.warehouses.keys()].sort()
+  const knownWarehouses = new Set(warehouses)
   const edges: EdgeView[] = []
+  const stageEdges = new Set<string>()
+  const byStage = promotionsByStage(state)
   const stages: StageView[] = []
   for (const name of stageOrder(model)) {
     const stage = model.stages.get(name)!
@@ -132,16 +155,18 @@ export function pipelineView(model: ProjectModel, state: State, now = new Date()
       }
       for (const up of r.sources.stages ?? []) {
         if (!upstream.includes(up)) upstream.push(up)
-        if (
-          !edges.some(
-            (e) =>
-              e.from.kind === 'Stage' && e.from.name === up && e.to === name && e.origin === origin
-          )
-        )
+        const edgeKey = JSON.stringify([up, name, origin])
+        if (!stageEdges.has(edgeKey)) {
+          stageEdges.add(edgeKey)
           edges.push({ from: { kind: 'Stage', name: up }, to: name, origin })
+        }
       }
     }
-    for (const o of origins) if (!warehouses.includes(o)) warehouses.push(o)
+    for (const o of origins)
+      if (!knownWarehouses.has(o)) {
+        knownWarehouses.add(o)
+        warehouses.push(o)
+      }
     const st = state.stages[name]
     const collection = st?.freightHistory[0]
     const current: StageCurrentFreight[] = []
@@ -165,9 +190,7 @@ export function pipelineView(model: ProjectModel, state: State, now = new Date()
       : current.length && current.every((c) => c.verified)
         ? { phase: 'Verified' as const }
         : undefined
-    const pending = Object.values(state.promotions)
-      .filter((p) => p.stage === name && (p.phase === 'Pending' || p.phase === 'Running'))
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
+    const pending = byStage.get(name)?.pending ?? []
     const partial = {
       name,
       upstream,
@@ -178,7 +201,7 @@ export function pipelineView(model: ProjectModel, state: State, now = new Date()
       health: st?.health?.status,
       healthIssues: st?.health?.issues ?? [],
       verification,
-      lastPromotion: lastPromotionOf(state, name),
+      lastPromotion: lastPromotionOf(state, name, byStage),
       pending,
       ...(frozen.has(name) ? { frozen: frozenText(frozen.get(name)!) } : {})
     }

@@ -187,3 +187,15 @@ export function cloneJson<T>(v: T): T {
   }
   return out as T
 }
+
+/**
+ * The frozen object `v` currently equals: `v` itself when frozen, the base of a draft nothing has
+ * been written to (writes anywhere below a draft mark it), else undefined. Lets readers keep
+ * indexes per frozen object (WeakMap) and still use them while a mutator reads its draft.
+ */
+export function unchangedBase<T>(v: T): T | undefined {
+  if (!isObject(v)) return undefined
+  const s = draftOf(v)
+  if (!s) return Object.isFrozen(v) ? v : undefined
+  return s.modified ? undefined : (s.base as T)
+}

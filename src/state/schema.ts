@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { hasControlCharacter } from '../util/text.js'
 import { fieldPath } from '../util/zod.js'
 import { PROMOTION_PHASES } from './types.js'
+import { schemaAcceptor } from './schema-acceptor.js'
 
 /**
  * The shape `state.json` must have to be trusted. Objects are loose (unknown keys are kept, so a
@@ -114,6 +115,12 @@ export const recordSchemas = {
 
 export type StateSection = keyof typeof recordSchemas
 
+/** Fast checks that accept what the schemas accept (zod runs, and words problems, otherwise). */
+const acceptsState = schemaAcceptor(stateSchema)
+const acceptsRecord = Object.fromEntries(
+  Object.entries(recordSchemas).map(([section, schema]) => [section, schemaAcceptor(schema)])
+) as Record<StateSection, ((value: unknown) => boolean) | undefined>
+
 const issues = (res: z.ZodSafeParseResult<unknown>, prefix: string) =>
   res.success
     ? []
@@ -124,7 +131,9 @@ const issues = (res: z.ZodSafeParseResult<unknown>, prefix: string) =>
 
 /** Problems with a state document, each `path: message`; empty when it is valid. */
 export function validateState(doc: unknown, rawText?: string): string[] {
-  const problems = issues(stateSchema.safeParse(doc), '').map((p) => p.replace(/^\./, ''))
+  const problems = acceptsState?.(doc)
+    ? []
+    : issues(stateSchema.safeParse(doc), '').map((p) => p.replace(/^\./, ''))
   if (problems.length) return problems
   const d = doc as { freight: Record<string, { name: string }> }
   for (const [key, f] of Object.entries(d.freight)) problems.push(...freightKeyProblems(key, f))
@@ -137,7 +146,9 @@ export function validateState(doc: unknown, rawText?: string): string[] {
 /** Problems with one record of a section (`freight`, `stages`, ...), for incremental checks. */
 export function validateRecord(section: StateSection, key: string, value: unknown): string[] {
   const prefix = section === 'audit' ? `audit[${key}]` : `${section}.${key}`
-  const problems = issues(recordSchemas[section].safeParse(value), prefix)
+  const problems = acceptsRecord[section]?.(value)
+    ? []
+    : issues(recordSchemas[section].safeParse(value), prefix)
   if (problems.length === 0 && section === 'freight') {
     problems.push(...freightKeyProblems(key, value as { name: string }))
     problems.push(...controlCharacterProblems(value, prefix))

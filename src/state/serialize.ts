@@ -233,41 +233,73 @@ export function gitBlobId(content: string | Buffer): string {
  * than Waybill and is refused rather than silently collapsed. Expects text JSON.parse accepts.
  */
 export function jsonKeyProblem(text: string): string | undefined {
-  interface Frame {
-    keys?: Set<string>
-    path: string
-    key?: string
-    index: number
-  }
-  const stack: Frame[] = []
-  const child = (f: Frame | undefined) =>
-    !f ? '' : f.keys ? `${f.path ? `${f.path}.` : ''}${f.key}` : `${f.path}[${f.index}]`
-  // Strings (keys or values) and structural characters; numbers and literals are skipped.
-  const token = /"(?:[^"\\]|\\.)*"|[{}[\],:]/g
+  // One pass of charCodeAt over the text (a 5 MB state has millions of tokens: no regex match
+  // objects, no path strings until there is something to report).
+  const stack: KeyFrame[] = []
   let expectKey = false
-  for (let m = token.exec(text); m; m = token.exec(text)) {
-    const t = m[0]
-    const top = stack[stack.length - 1]
-    if (t === '{' || t === '[') {
-      stack.push({ path: child(top), index: 0, keys: t === '{' ? new Set() : undefined })
-      expectKey = t === '{'
-    } else if (t === '}' || t === ']') {
+  const n = text.length
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i)
+    if (c === QUOTE) {
+      const end = stringEnd(text, i)
+      const top = stack[stack.length - 1]
+      if (expectKey && top?.keys) {
+        const raw = text.slice(i + 1, end)
+        const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw
+        if (key === '__proto__') return `${framePath(stack)}: key "__proto__" is not allowed`
+        if (top.keys.has(key)) return `${framePath(stack)}: duplicate key ${JSON.stringify(key)}`
+        top.keys.add(key)
+        top.key = key
+        expectKey = false
+      }
+      i = end
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      stack.push({ index: 0, keys: c === OPEN_BRACE ? new Set() : undefined })
+      expectKey = c === OPEN_BRACE
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       stack.pop()
       expectKey = false
-    } else if (t === ',') {
+    } else if (c === COMMA) {
+      const top = stack[stack.length - 1]
       if (top?.keys) expectKey = true
       else if (top) top.index++
-    } else if (t === ':') {
-      expectKey = false
-    } else if (expectKey && top?.keys) {
-      const key = t.includes('\\') ? (JSON.parse(t) as string) : t.slice(1, -1)
-      const where = top.path || '(top level)'
-      if (key === '__proto__') return `${where}: key "__proto__" is not allowed`
-      if (top.keys.has(key)) return `${where}: duplicate key ${JSON.stringify(key)}`
-      top.keys.add(key)
-      top.key = key
-      expectKey = false
-    }
+    } else if (c === COLON) expectKey = false
   }
   return undefined
+}
+
+/** An open object (its keys so far, the current one) or array (the current index). */
+interface KeyFrame {
+  keys?: Set<string>
+  key?: string
+  index: number
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
+const COMMA = 0x2c
+const COLON = 0x3a
+
+/** Index of the quote that closes the string opening at `start` (text JSON.parse accepts). */
+function stringEnd(text: string, start: number): number {
+  for (let q = text.indexOf('"', start + 1); q !== -1; q = text.indexOf('"', q + 1)) {
+    let backslashes = 0
+    while (text.charCodeAt(q - 1 - backslashes) === BACKSLASH) backslashes++
+    if (backslashes % 2 === 0) return q
+  }
+  return text.length
+}
+
+/** The path of the innermost open object or array: `a.b[2].c`, or "(top level)". */
+function framePath(stack: KeyFrame[]): string {
+  let path = ''
+  for (let d = 0; d < stack.length - 1; d++) {
+    const f = stack[d]
+    path = f.keys ? `${path ? `${path}.` : ''}${f.key}` : `${path}[${f.index}]`
+  }
+  return path || '(top level)'
 }
