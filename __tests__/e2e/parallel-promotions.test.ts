@@ -1,6 +1,5 @@
 import fs from 'node:fs'
 import http from 'node:http'
-import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { World, freightByCommit, lastPromotion, stageFreight, type Repo } from './harness.js'
@@ -246,9 +245,8 @@ describe('parallel promotions', () => {
     world.nowMs += 1000
     const logger = new MemoryLogger()
     const pipeline = await openPipeline(world.context(gitops, logger, { parallelPromotions: 3 }))
-    // Promotions' working directories under the world's root (removed with it).
-    fs.rmSync(pipeline.workRoot, { recursive: true, force: true })
-    pipeline.workRoot = path.join(world.root, 'promotions')
+    // The run's work root exists only while promotions run in it.
+    expect(fs.existsSync(pipeline.workRoot)).toBe(false)
     const discovery = await runDiscovery({
       model: pipeline.model,
       store: pipeline.store,
@@ -268,6 +266,7 @@ describe('parallel promotions', () => {
       STAGES.map((s) => [s, 'Succeeded'])
     )
     await expectAllPromoted(commit)
+    expect(fs.existsSync(pipeline.workRoot)).toBe(false)
     const commits = commitsSince(before)
     // 1 opening write (auto-promotion + 6 claims) + 6 results / 2 per batch; one promotion at a
     // time would have made 1 + 2 × 6 = 13.

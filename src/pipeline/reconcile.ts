@@ -1,4 +1,3 @@
-import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import crypto from 'node:crypto'
@@ -78,10 +77,14 @@ export function newRunId(): string {
   return `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`
 }
 
+/**
+ * Where this run's promotions get their working directories: a path nobody can guess, created
+ * by the first promotion that runs and removed when the last one is done (run-claimed.ts), so
+ * a command that runs none leaves nothing behind.
+ */
 export function defaultWorkRoot(): string {
   const base = process.env.RUNNER_TEMP || os.tmpdir()
-  fs.mkdirSync(base, { recursive: true })
-  return fs.mkdtempSync(path.join(base, 'waybill-'))
+  return path.join(base, `waybill-${crypto.randomBytes(8).toString('hex')}`)
 }
 
 /** What one pass (or a whole reconcile) did, for outputs and the job summary. */

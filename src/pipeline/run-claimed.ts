@@ -29,7 +29,7 @@ export async function executeClaimed(
   if (promotion.stepExecutionMetadata.length === 0) await ctx.onPromotion?.(promotion, snapshot)
   const workRoot = path.join(ctx.workRoot, promotion.name)
   try {
-    fs.mkdirSync(workRoot, { recursive: true })
+    fs.mkdirSync(workRoot, { recursive: true, mode: 0o700 })
     const stage = ctx.model.stages.get(promotion.stage)
     return await runPromotion(promotion, {
       state: snapshot,
@@ -51,6 +51,16 @@ export async function executeClaimed(
     }
   } finally {
     fs.rmSync(workRoot, { recursive: true, force: true })
+    removeIfEmpty(ctx.workRoot)
+  }
+}
+
+/** The run's work root once no promotion uses it (another one running keeps it: ENOTEMPTY). */
+function removeIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir)
+  } catch {
+    // in use by a promotion still running, or already gone
   }
 }
 
