@@ -8,9 +8,11 @@
 //
 // Measures validate, plan, status, one reconcile that auto-promotes every test stage (wall time,
 // state commits, state-branch fetches and pushes) and then a reconcile with nothing to do.
-// Targets (issue 16): the promoting reconcile ≤ 120 s with ≤ 50 state commits; the no-op
-// reconcile 0 commits, 1 fetch, ≤ 10 s. Missed targets are printed, not fatal (the batched state
-// writes that would meet them are not implemented yet).
+// Then BENCH_SCALE_RUNNERS=R (default 20) runners share the state branch: a new freight per due
+// service, and R runs at once, each in its own clone, each given 1/R of the due test stages
+// (`reconcile --stage …`, as fan-out jobs are): wall time, state commits, and compare-and-swap
+// rejections per write. Targets (issue 16): the promoting reconcile ≤ 120 s with ≤ 50 state
+// commits; the no-op reconcile 0 commits, 1 fetch, ≤ 10 s. Missed targets are printed, not fatal.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -30,6 +32,7 @@ import { sh } from './support.js'
 const N = Number(process.env.BENCH_SCALE_SERVICES ?? 1000)
 /** Services whose test stage is due (the first DUE); the others start settled. */
 const DUE = Math.min(N, Number(process.env.BENCH_SCALE_PROMOTE ?? N))
+const RUNNERS = Math.max(0, Number(process.env.BENCH_SCALE_RUNNERS ?? 20))
 const BRANCH = 'waybill/state'
 const NOW = Date.UTC(2025, 5, 1, 12)
 const git = (cwd: string, ...args: string[]) => sh('git', args, cwd)
@@ -125,8 +128,8 @@ async function main() {
     git(work, 'push', '-q', 'origin', 'main')
 
     const tip = () => git(root, '--git-dir', bare, 'rev-parse', `refs/heads/${BRANCH}`)
-    const context = (logger: MemoryLogger, json = false): CommandContext => ({
-      repoDir: work,
+    const context = (logger: MemoryLogger, json = false, repoDir = work): CommandContext => ({
+      repoDir,
       configDir: '.waybill',
       stateBranch: BRANCH,
       remote: 'origin',
@@ -236,6 +239,65 @@ async function main() {
     const noop = await measure('reconcile: nothing to do', 'reconcile')
     runs.push(noop)
 
+    let shared: Measured | undefined
+    if (RUNNERS > 0 && DUE > 0) {
+      // A newer freight for every due service: its test stage is due again.
+      await seed.update((draft) => {
+        const taken = new Set(Object.values(draft.freight).map((f) => f.alias))
+        for (let i = 0; i < DUE; i++) {
+          const f = makeFreight(svc(i), N + i, new Date(NOW - 30_000).toISOString(), 'git')
+          f.alias = generateAlias(f.name, taken)
+          taken.add(f.alias)
+          draft.freight[f.name] = f
+        }
+        return `bench: a second freight for ${DUE} services`
+      })
+      const clones = Array.from({ length: RUNNERS }, (_, r) => {
+        const dir = path.join(root, `runner-${r}`)
+        git(root, 'clone', '-q', bare, dir)
+        return dir
+      })
+      const before = tip()
+      stores.clear()
+      const t0 = performance.now()
+      const results = await Promise.all(
+        clones.map((dir, r) => {
+          const stages = Array.from({ length: DUE }, (_, i) => i)
+            .filter((i) => i % RUNNERS === r)
+            .map((i) => `${svc(i)}-test`)
+          const logger = new MemoryLogger()
+          return commands.reconcile
+            .run(context(logger, false, dir), { stage: stages, 'no-discover': true })
+            .then((res) => ({ res, logger }))
+        })
+      )
+      const ms = performance.now() - t0
+      for (const { res, logger } of results)
+        if (res.exitCode !== 0)
+          throw new Error(`a runner exited ${res.exitCode}:
+${logger.text().slice(-4000)}`)
+      const store = { fetches: 0, pushes: 0, rejections: 0 }
+      for (const s of stores)
+        for (const k of Object.keys(store) as Array<keyof typeof store>) store[k] += s.stats[k]
+      shared = {
+        label: `${RUNNERS} runners at once, ${DUE} test stages split between them`,
+        ms,
+        exitCode: 0,
+        logs: '',
+        stateCommits: Number(
+          git(root, '--git-dir', bare, 'rev-list', '--count', `${before}..${tip()}`)
+        ),
+        store
+      }
+      console.log(`${shared.label}: ${Math.round(ms)} ms, ${shared.stateCommits} state commits`)
+      runs.push(shared)
+      const after = await seed.read()
+      const second = Object.values(after.promotions).filter(
+        (p) => p.phase === 'Succeeded' && p.stage.endsWith('-test')
+      ).length
+      if (second !== 2 * DUE) throw new Error(`${second}/${2 * DUE} test promotions succeeded`)
+    }
+
     console.log('\n| run | ms | state commits | StateStore fetches / pushes / CAS rejections |')
     console.log('|---|---|---|---|')
     for (const m of runs) {
@@ -256,6 +318,13 @@ async function main() {
       missed.push(`no-op reconcile fetched the state ${noopFetches} times (target 1)`)
     if (noop.ms > 10_000)
       missed.push(`no-op reconcile took ${Math.round(noop.ms)} ms (target ≤ 10 s)`)
+    if (shared) {
+      const writes = shared.store.pushes
+      console.log(
+        `\n${RUNNERS} runners: ${shared.store.rejections} CAS rejections over ${writes} pushes ` +
+          `(${(shared.store.rejections / Math.max(1, shared.stateCommits)).toFixed(2)} per commit)`
+      )
+    }
     console.log(missed.length ? `\ntargets missed:\n- ${missed.join('\n- ')}` : '\nall targets met')
   } finally {
     fs.rmSync(root, { recursive: true, force: true })
