@@ -1,57 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { World, freightByCommit, lastPromotion, type Repo } from './harness.js'
 
-const CONFIG = `apiVersion: kargo.akuity.io/v1alpha1
-kind: Warehouse
-metadata:
-  name: app
-spec:
-  subscriptions:
-    - git:
-        repoURL: https://github.com/acme/app.git
-        branch: main
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: ProjectConfig
-metadata:
-  name: e2e
-spec:
-  promotionPolicies:
-    - stageSelector: { name: prod }
-      autoPromotionEnabled: true
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Stage
-metadata:
-  name: prod
-spec:
-  requestedFreight:
-    - origin: { kind: Warehouse, name: app }
-      sources: { direct: true }
-  promotionTemplate:
-    spec:
-      steps:
-        - uses: wait-for-approval
-          as: approve
-          config:
-            approvers:
-              - claim: team
-                value: acme/sre
-        - uses: get-user-input
-          as: details
-          config:
-            display: Release details
-            responders:
-              - role: maintain
-            schema:
-              type: object
-              additionalProperties: false
-              required: [version]
-              properties:
-                version:
-                  type: string
-                  pattern: "^v[0-9]+\\\\.[0-9]+\\\\.[0-9]+$"
-`
 
 /**
  * Approvals and input from GitHub identities: a promotion waits on wait-for-approval until a
@@ -70,7 +19,7 @@ describe('wait-for-approval and get-user-input (fake GitHub)', () => {
   beforeAll(async () => {
     world = await World.start({ github: true })
     app = world.repo('app', { 'main.go': 'package main\n' })
-    gitops = world.repo('gitops', { '.waybill/pipeline.yaml': CONFIG })
+    gitops = world.repo('gitops', world.exampleFiles('approvals'))
     world.github!.teams.set('acme/sre', new Set(['alice']))
     world.github!.collaborators.set(
       'acme/gitops',
