@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { World, currentAlias, freightByCommit, type Repo } from './harness.js'
 import { gitPipeline } from './windows-support.js'
 import { stagePromotions } from '../../src/pipeline/promotions.js'
+import { stageYaml } from '../support/resources.js'
 
 /**
  * Auto-rollback on real git: with `autoRollback.onPromotion: [Failed]`, a failed promotion is
@@ -84,5 +87,97 @@ spec:
     await world.run(gitops, 'reconcile', { 'no-discover': true })
     state = await world.state(gitops)
     expect(stagePromotions(state, 'test')).toHaveLength(4)
+  })
+})
+
+/**
+ * `autoRollback.onVerification`: the promotion succeeds but the stage's verification (an HTTP
+ * check against a local server that fails for one commit) fails; Waybill promotes the last
+ * verified freight back, once, and the failed freight stays unverified.
+ */
+describe('auto-rollback after a failed verification', () => {
+  let world: World
+  let gitops: Repo
+  let app: Repo
+  let server: http.Server
+  let broken = ''
+
+  beforeAll(async () => {
+    server = http.createServer({ keepAlive: false }, (req, res) => {
+      const commit = new URL(req.url ?? '/', 'http://x').searchParams.get('commit')
+      res.writeHead(commit === broken ? 500 : 200).end('{}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/healthz`
+    world = await World.start()
+    app = world.repo('app', { 'README.md': 'app\n' })
+    const files = gitPipeline({
+      stages: [],
+      projectConfig: `apiVersion: kargo.akuity.io/v1alpha1
+kind: ProjectConfig
+metadata:
+  name: app
+spec:
+  promotionPolicies:
+    - stageSelector: { name: test }
+      autoPromotionEnabled: true
+      autoRollback:
+        onVerification: [Failed]
+`
+    })
+    files['.waybill/stages.yaml'] = stageYaml('test', {
+      warehouse: 'app',
+      sources: '{ direct: true }',
+      task: 'deploy',
+      extra: `  verification:
+    checks:
+      - name: smoke
+        http:
+          url: ${url}?commit=\${{ commitFrom('https://github.com/acme/app.git').ID }}
+          successExpression: response.status == 200
+          failureExpression: response.status == 500
+`
+    })
+    gitops = world.repo('gitops', files)
+  })
+  afterAll(async () => {
+    await world?.close()
+    await new Promise((resolve) => server?.close(resolve))
+  })
+
+  it('promotes the last verified freight back once; the failed freight stays unverified', async () => {
+    const good = world.commit(app, { 'app.txt': 'v1\n' }, 'v1')
+    expect((await world.run(gitops, 'reconcile')).exitCode).toBe(0)
+    let state = await world.state(gitops)
+    const f1 = freightByCommit(state, good)!
+    expect(f1.status.verifiedIn.test).toBeDefined()
+
+    world.advance(10)
+    broken = world.commit(app, { 'app.txt': 'v2\n' }, 'v2')
+    await world.run(gitops, 'reconcile')
+    state = await world.state(gitops)
+    const f2 = freightByCommit(state, broken)!
+    expect(f2.status.verifiedIn.test).toBeUndefined()
+    const promotions = stagePromotions(state, 'test')
+    const deployed = promotions.find((p) => p.freight === f2.name)!
+    expect(deployed.phase).toBe('Succeeded')
+    const rollback = promotions.find((p) => p.rollbackOf)!
+    expect(rollback).toMatchObject({
+      rollbackOf: deployed.name,
+      freight: f1.name,
+      phase: 'Succeeded'
+    })
+    expect(rollback.reason).toMatch(
+      new RegExp(`^rollback of ${deployed.name}: verification Failed`)
+    )
+    expect(currentAlias(state, 'test')).toBe(f1.alias)
+    expect(world.file(gitops, 'stage/test', 'version.txt')).toBe(good)
+
+    // Later runs neither roll back again nor promote the failed freight by themselves.
+    world.advance(10)
+    await world.run(gitops, 'reconcile')
+    state = await world.state(gitops)
+    expect(stagePromotions(state, 'test')).toHaveLength(3)
+    expect(currentAlias(state, 'test')).toBe(f1.alias)
   })
 })
