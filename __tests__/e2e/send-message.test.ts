@@ -1,10 +1,10 @@
 /**
- * send-message against a local SMTP server (smtp-server) and a fake Slack that holds payloads to
- * Slack's chat.postMessage and incoming-webhook contracts and answers like Slack, `ok:false`
- * included. Channels come from a loaded config, credentials from the `secrets` input.
+ * send-message against a local SMTP server (smtp-server) and the fake Slack of
+ * __tests__/support/slack-fake.ts, which holds payloads to Slack's chat.postMessage and
+ * incoming-webhook contracts and answers like Slack, `ok:false` included. Channels come from a
+ * loaded config, credentials from the `secrets` input.
  */
 import fs from 'node:fs'
-import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
@@ -18,120 +18,12 @@ import { emptyState, type Promotion } from '../../src/state/types.js'
 import { defaultServices } from '../../src/runtime/services.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 import { BASE, writeProject } from '../config/support.js'
+import { startFakeSlack, type FakeSlack } from '../support/slack-fake.js'
 import { stepContext, testFreight, testServices } from '../support/step-context.js'
 
 const sendMessage = stepRegistry.get('send-message')!
 const BOT_TOKEN = 'xoxb-good-token-123'
 const WEBHOOK_PATH = '/services/T000/B000/secretpart123'
-
-// ─── fake Slack ──────────────────────────────────────────────────────────────────────────────
-
-/** chat.postMessage's arguments (docs.slack.dev/reference/methods/chat.postMessage). */
-const POST_MESSAGE_ARGS = new Set([
-  'channel',
-  'text',
-  'blocks',
-  'attachments',
-  'thread_ts',
-  'reply_broadcast',
-  'icon_emoji',
-  'icon_url',
-  'username',
-  'mrkdwn',
-  'parse',
-  'link_names',
-  'unfurl_links',
-  'unfurl_media',
-  'metadata',
-  'markdown_text'
-])
-/** What an incoming webhook reads; it posts to its own channel. */
-const WEBHOOK_ARGS = new Set(['text', 'blocks', 'attachments', 'thread_ts', 'mrkdwn'])
-
-interface SlackPost {
-  via: 'api' | 'webhook'
-  body: Record<string, unknown>
-}
-
-/** Slack's rules for a message body; the error code Slack would answer, or undefined. */
-function payloadProblem(body: Record<string, unknown>, allowed: Set<string>): string | undefined {
-  if (Object.keys(body).some((k) => !allowed.has(k))) return 'invalid_arguments'
-  if (body.text !== undefined && typeof body.text !== 'string') return 'invalid_arguments'
-  if (
-    body.thread_ts !== undefined &&
-    (typeof body.thread_ts !== 'string' || !/^\d+\.\d+$/.test(body.thread_ts))
-  )
-    return 'invalid_thread_ts'
-  if (body.blocks !== undefined) {
-    const ok =
-      Array.isArray(body.blocks) &&
-      body.blocks.every(
-        (b) => b && typeof b === 'object' && typeof (b as { type?: unknown }).type === 'string'
-      )
-    if (!ok) return 'invalid_blocks'
-  }
-  if (!body.text && !body.blocks && !body.attachments) return 'no_text'
-  return undefined
-}
-
-async function startFakeSlack() {
-  const posts: SlackPost[] = []
-  let seq = 0
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const json = (status: number, value: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
-        res.end(JSON.stringify(value))
-      }
-      const text = (status: number, value: string) => {
-        res.writeHead(status, { 'content-type': 'text/html' })
-        res.end(value)
-      }
-      let body: Record<string, unknown>
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>
-      } catch {
-        return req.url === '/api/chat.postMessage'
-          ? json(200, { ok: false, error: 'invalid_json' })
-          : text(400, 'invalid_payload')
-      }
-      if (req.method !== 'POST') return text(405, 'method_not_allowed')
-      if (!String(req.headers['content-type']).startsWith('application/json'))
-        return json(200, { ok: false, error: 'invalid_form_data' })
-      if (req.url === '/api/chat.postMessage') {
-        const auth = req.headers.authorization
-        if (!auth) return json(200, { ok: false, error: 'not_authed' })
-        if (auth !== `Bearer ${BOT_TOKEN}`) return json(200, { ok: false, error: 'invalid_auth' })
-        if (typeof body.channel !== 'string' || !body.channel)
-          return json(200, { ok: false, error: 'channel_not_found' })
-        if (body.channel === 'C404') return json(200, { ok: false, error: 'channel_not_found' })
-        const problem = payloadProblem(body, POST_MESSAGE_ARGS)
-        if (problem) return json(200, { ok: false, error: problem })
-        posts.push({ via: 'api', body })
-        const ts = `1712345678.00${String(++seq).padStart(4, '0')}`
-        return json(200, {
-          ok: true,
-          channel: body.channel,
-          ts,
-          message: { type: 'message', text: body.text ?? '', ts, thread_ts: body.thread_ts }
-        })
-      }
-      if (req.url === WEBHOOK_PATH) {
-        const problem = payloadProblem(body, WEBHOOK_ARGS)
-        if (problem) return text(400, problem === 'invalid_arguments' ? 'invalid_payload' : problem)
-        posts.push({ via: 'webhook', body })
-        return text(200, 'ok')
-      }
-      if (req.url?.startsWith('/services/')) return text(403, 'invalid_token')
-      return text(404, 'not_found')
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  return { url, posts, close: () => new Promise<void>((r) => server.close(() => r())) }
-}
 
 // ─── local SMTP server ───────────────────────────────────────────────────────────────────────
 
@@ -186,7 +78,7 @@ async function startSmtp() {
 
 // ─── the config ──────────────────────────────────────────────────────────────────────────────
 
-let slack: Awaited<ReturnType<typeof startFakeSlack>>
+let slack: FakeSlack
 let smtp: Awaited<ReturnType<typeof startSmtp>>
 let model: ProjectModel
 let secrets: Record<string, string>
@@ -267,7 +159,7 @@ spec:
 }
 
 beforeAll(async () => {
-  slack = await startFakeSlack()
+  slack = await startFakeSlack({ botToken: BOT_TOKEN, webhookPath: WEBHOOK_PATH })
   smtp = await startSmtp()
   const repo = writeProject({ 'base.yaml': BASE, 'channels.yaml': channels(smtp.port) })
   const loaded = await loadProject(repo, '.waybill')
