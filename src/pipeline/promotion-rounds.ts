@@ -20,6 +20,15 @@ export function defaultParallelPromotions(): number {
   return Math.min(16, Math.max(2, 2 * os.availableParallelism()))
 }
 
+/** Changes named one by one in a state commit's message; a round of 1,000 claims is summed up. */
+const MESSAGE_PARTS = 20
+
+/** A state commit's message from the changes it makes: the first few, then how many more. */
+export function commitMessage(parts: readonly string[]): string {
+  if (parts.length <= MESSAGE_PARTS) return parts.join('; ')
+  return `${parts.slice(0, MESSAGE_PARTS).join('; ')}; and ${parts.length - MESSAGE_PARTS} more`
+}
+
 /** Rounds one pass may take: each runs one promotion per stage, so this bounds a stage's queue. */
 const MAX_ROUNDS = 100
 
@@ -113,7 +122,7 @@ export async function runPromotionRounds(
           parts.push(claim.message)
         }
       }
-      return parts.length ? parts.join('; ') : undefined
+      return parts.length ? commitMessage(parts) : undefined
     })
     opts.onOpened?.()
     await report(recording, outcomes, opened.state)
@@ -150,7 +159,7 @@ async function runClaimed(
       outcomes = items.map((f) => recordResult(ctx, draft, f.result))
       renewLeases(ctx, draft, running)
       const parts = outcomes.flatMap((o) => (o.kind === 'recorded' ? [o.message] : []))
-      return parts.length ? parts.join('; ') : 'promotions: leases renewed'
+      return parts.length ? commitMessage(parts) : 'promotions: leases renewed'
     })
     renewedAt = ctx.now().getTime()
     await report(items, outcomes, written.state)

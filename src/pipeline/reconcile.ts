@@ -200,9 +200,16 @@ export function controlFlowChange(
     }
   }
   const message = marked
-    ? `control-flow: ${names.length ? names.join(', ') : 'current freight updated'}`
+    ? `control-flow: ${names.length ? listed(names) : 'current freight updated'}`
     : undefined
   return { marked, message }
+}
+
+/** A list for a commit message: the first 20 items, then how many more. */
+function listed(items: readonly string[]): string {
+  return items.length <= 20
+    ? items.join(', ')
+    : `${items.slice(0, 20).join(', ')} and ${items.length - 20} more`
 }
 
 /** Queues promotions for every stage whose policy enables auto-promotion. */
@@ -253,7 +260,7 @@ export function autoPromoteChange(
     }
   }
   const message = created.length
-    ? `auto-promote: ${created.map((p) => `${draft.freight[p.freight]?.alias ?? p.freight} → ${p.stage}`).join(', ')}`
+    ? `auto-promote: ${listed(created.map((p) => `${draft.freight[p.freight]?.alias ?? p.freight} → ${p.stage}`))}`
     : undefined
   return { created, message }
 }
