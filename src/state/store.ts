@@ -31,7 +31,10 @@ export interface StateStoreOptions {
   maxAttempts?: number
   /** Largest state.json accepted, in bytes (default 50 MB). */
   maxBytes?: number
-  /** Backoff between attempts: the n-th wait is random in [0, min(maxMs, baseMs·2ⁿ)]. */
+  /**
+   * Backoff between attempts: the n-th wait is random in [0, min(maxMs, step·2ⁿ)], where step is
+   * baseMs or, when longer, how long the refused attempt took (default 50 ms, 30 s).
+   */
   backoff?: { baseMs: number; maxMs: number }
   /** Commit author (default env WAYBILL_GIT_AUTHOR_NAME/EMAIL, else WAYBILL_GIT_IDENTITY). */
   author?: { name: string; email: string }
@@ -121,7 +124,7 @@ export class StateStore {
     this.privateRef = `refs/waybill/${options.branch}`
     this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_STATE_BYTES
-    this.backoff = options.backoff ?? { baseMs: 50, maxMs: 2000 }
+    this.backoff = options.backoff ?? { baseMs: 50, maxMs: 30_000 }
   }
 
   get branch(): string {
@@ -155,6 +158,7 @@ export class StateStore {
    */
   async update(mutator: StateMutator): Promise<UpdateResult> {
     for (let attempt = 1; ; attempt++) {
+      const attemptStarted = Date.now()
       // First attempt: trust the tip seen last (the push fails if it moved); later ones re-fetch.
       const snap = attempt === 1 && this.cache ? this.cache : await this.fetchSnapshot()
       const draft = createDraft(snap.base)
@@ -208,7 +212,11 @@ export class StateStore {
           `could not update branch ${this.branch}: it moved on each of ${attempt} attempts (${message})`,
           'other runs are writing the state at the same time; run the command again'
         )
-      const cap = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (attempt - 1))
+      // Writers that each take long to read, change and push (a big state, a busy machine)
+      // collide again after a short wait: the wait grows with what one attempt costs, so
+      // 20 writers at once spread out instead of redoing their work against each other.
+      const step = Math.max(this.backoff.baseMs, Date.now() - attemptStarted)
+      const cap = Math.min(this.backoff.maxMs, step * 2 ** (attempt - 1))
       const wait = Math.round(Math.random() * cap)
       this.options.logger.debug(
         `state: branch ${this.branch} moved, retrying in ${wait} ms (attempt ${attempt + 1})`
