@@ -6,6 +6,21 @@ import { gitPipeline } from './windows-support.js'
 import { stagePromotions } from '../../src/pipeline/promotions.js'
 import { stageYaml } from '../support/resources.js'
 
+/** The test stage auto-promotes and rolls back when a promotion or its verification fails. */
+const rollbackPolicy = (
+  on: 'onPromotion' | 'onVerification'
+) => `apiVersion: kargo.akuity.io/v1alpha1
+kind: ProjectConfig
+metadata:
+  name: app
+spec:
+  promotionPolicies:
+    - stageSelector: { name: test }
+      autoPromotionEnabled: true
+      autoRollback:
+        ${on}: [Failed]
+`
+
 /**
  * Auto-rollback on real git: with `autoRollback.onPromotion: [Failed]`, a failed promotion is
  * followed by a promotion of the stage's last verified freight, exactly once, recorded in the
@@ -23,17 +38,7 @@ describe('auto-rollback end to end', () => {
       'gitops',
       gitPipeline({
         stages: [{ name: 'test', sources: '{ direct: true }' }],
-        projectConfig: `apiVersion: kargo.akuity.io/v1alpha1
-kind: ProjectConfig
-metadata:
-  name: app
-spec:
-  promotionPolicies:
-    - stageSelector: { name: test }
-      autoPromotionEnabled: true
-      autoRollback:
-        onPromotion: [Failed]
-`
+        projectConfig: rollbackPolicy('onPromotion')
       })
     )
   })
@@ -113,17 +118,7 @@ describe('auto-rollback after a failed verification', () => {
     app = world.repo('app', { 'README.md': 'app\n' })
     const files = gitPipeline({
       stages: [],
-      projectConfig: `apiVersion: kargo.akuity.io/v1alpha1
-kind: ProjectConfig
-metadata:
-  name: app
-spec:
-  promotionPolicies:
-    - stageSelector: { name: test }
-      autoPromotionEnabled: true
-      autoRollback:
-        onVerification: [Failed]
-`
+      projectConfig: rollbackPolicy('onVerification')
     })
     files['.waybill/stages.yaml'] = stageYaml('test', {
       warehouse: 'app',
