@@ -15,7 +15,7 @@ import path from 'node:path'
 import { commands } from '../src/commands/index.js'
 import type { CommandArgs, CommandContext } from '../src/runtime/context.js'
 import { servicesFromFlags } from '../src/cli.js'
-import { StateStore } from '../src/state/store.js'
+import { StateStore, type StateStoreStats } from '../src/state/store.js'
 import { emptyStageState, type State } from '../src/state/types.js'
 import { freightCollectionId } from '../src/freight/id.js'
 import { generateAlias } from '../src/freight/alias.js'
@@ -28,7 +28,7 @@ import {
   traceGit,
   type GitCall
 } from '../__tests__/pipeline/git-trace.js'
-import { median, sh } from './support.js'
+import { median, sh, storeStats } from './support.js'
 
 const BRANCH = 'waybill/state'
 const WAREHOUSES = ['api', 'web', 'cfg']
@@ -275,27 +275,13 @@ function seedState(draft: State): void {
 
 // ---------- running and counting ----------
 
-/** Every StateStore a command opens, to read its stats afterwards. */
-const stores = new Set<StateStore>()
-for (const method of ['read', 'snapshot', 'update'] as const) {
-  // Wrapped below and called with the store as `this` (original.apply).
-  // eslint-disable-next-line @typescript-eslint/unbound-method
-  const original = StateStore.prototype[method] as (...a: unknown[]) => Promise<unknown>
-  ;(StateStore.prototype as unknown as Record<string, unknown>)[method] = function (
-    this: StateStore,
-    ...args: unknown[]
-  ) {
-    stores.add(this)
-    return original.apply(this, args)
-  }
-}
 
 interface Measured {
   ms: number
   exitCode: number
   logs: string
   calls: GitCall[]
-  store: { fetches: number; pushes: number; commits: number; rejections: number }
+  store: StateStoreStats
   /** Commits the state branch gained (counted on the remote). */
   stateCommits: number
 }
@@ -331,16 +317,14 @@ class Bench {
   async reconcile(args: CommandArgs = {}): Promise<Measured> {
     const logger = new MemoryLogger()
     const before = this.stateTip()
-    stores.clear()
+    storeStats.reset()
     const t0 = performance.now()
     const { result, calls } = await traceGit(() =>
       commands.reconcile.run(this.context(logger), args)
     )
     const ms = performance.now() - t0
     const after = this.stateTip()
-    const store = { fetches: 0, pushes: 0, commits: 0, rejections: 0 }
-    for (const s of stores)
-      for (const k of Object.keys(store) as Array<keyof typeof store>) store[k] += s.stats[k]
+    const store = storeStats.sum()
     const stateCommits = Number(
       git(this.root, '--git-dir', this.gitops.bare, 'rev-list', '--count', `${before}..${after}`)
     )

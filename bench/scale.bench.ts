@@ -21,13 +21,13 @@ import type { CommandArgs, CommandContext } from '../src/runtime/context.js'
 import { servicesFromFlags } from '../src/cli.js'
 import { loadProject } from '../src/config/load.js'
 import { warehouseSpecHash } from '../src/discovery/warehouse.js'
-import { StateStore } from '../src/state/store.js'
+import { StateStore, type StateStoreStats } from '../src/state/store.js'
 import { emptyStageState, type State } from '../src/state/types.js'
 import { generateAlias } from '../src/freight/alias.js'
 import { freightCollectionId } from '../src/freight/id.js'
 import { MemoryLogger } from '../src/util/logger.js'
 import { makeFreight } from '../__tests__/support/state-fixtures.js'
-import { sh } from './support.js'
+import { sh, storeStats } from './support.js'
 
 const N = Number(process.env.BENCH_SCALE_SERVICES ?? 1000)
 /** Services whose test stage is due (the first DUE); the others start settled. */
@@ -88,20 +88,6 @@ spec:
   return files
 }
 
-/** Every StateStore a command opens, to read its stats afterwards (as bench/pipeline does). */
-const stores = new Set<StateStore>()
-for (const method of ['read', 'snapshot', 'update'] as const) {
-  const original = Reflect.get(StateStore.prototype, method) as (
-    ...a: unknown[]
-  ) => Promise<unknown>
-  ;(StateStore.prototype as unknown as Record<string, unknown>)[method] = function (
-    this: StateStore,
-    ...args: unknown[]
-  ) {
-    stores.add(this)
-    return original.apply(this, args)
-  }
-}
 
 interface Measured {
   label: string
@@ -110,7 +96,7 @@ interface Measured {
   logs: string
   stateCommits: number
   /** StateStore.stats summed over the stores the command opened. */
-  store: { fetches: number; pushes: number; rejections: number }
+  store: StateStoreStats
 }
 
 async function main() {
@@ -152,16 +138,14 @@ async function main() {
     ): Promise<Measured> {
       const logger = new MemoryLogger()
       const before = tip()
-      stores.clear()
+      storeStats.reset()
       const t0 = performance.now()
       const result = await commands[command].run(context(logger, json), args)
       const ms = performance.now() - t0
       const stateCommits = Number(
         git(root, '--git-dir', bare, 'rev-list', '--count', `${before}..${tip()}`)
       )
-      const store = { fetches: 0, pushes: 0, rejections: 0 }
-      for (const s of stores)
-        for (const k of Object.keys(store) as Array<keyof typeof store>) store[k] += s.stats[k]
+      const store = storeStats.sum()
       const m = { label, ms, exitCode: result.exitCode, logs: logger.text(), stateCommits, store }
       console.log(`${label}: ${Math.round(ms)} ms, ${stateCommits} state commits`)
       if (m.exitCode !== 0 && command !== 'status')
@@ -263,7 +247,7 @@ async function main() {
         return dir
       })
       const before = tip()
-      stores.clear()
+      storeStats.reset()
       const t0 = performance.now()
       const results = await Promise.all(
         clones.map((dir, r) => {
@@ -281,9 +265,7 @@ async function main() {
         if (res.exitCode !== 0)
           throw new Error(`a runner exited ${res.exitCode}:
 ${logger.text().slice(-4000)}`)
-      const store = { fetches: 0, pushes: 0, rejections: 0 }
-      for (const s of stores)
-        for (const k of Object.keys(store) as Array<keyof typeof store>) store[k] += s.stats[k]
+      const store = storeStats.sum()
       shared = {
         label: `${RUNNERS} runners at once, ${DUE} test stages split between them`,
         ms,
