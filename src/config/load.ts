@@ -83,35 +83,27 @@ export async function findConfigFiles(
 ): Promise<{ configDir: string; files: ConfigFile[]; problem?: Problem }> {
   const absConfig = path.resolve(repoDir, configDir)
   const relConfig = toPosix(path.relative(repoDir, absConfig)) || '.'
+  const unusable = (message: string, hint: string) => ({
+    configDir: relConfig,
+    files: [],
+    problem: { severity: 'error' as const, file: relConfig, message, hint }
+  })
   let paths: string[]
   try {
     const st = await fs.stat(absConfig)
     if (!st.isDirectory()) throw new Error('not a directory')
     paths = await listYamlFiles(absConfig)
   } catch {
-    return {
-      configDir: relConfig,
-      files: [],
-      problem: {
-        severity: 'error',
-        file: relConfig,
-        message: `config folder '${relConfig}' not found`,
-        hint: 'put your Kargo resources in .waybill/ or point --config (the config input) at their folder'
-      }
-    }
+    return unusable(
+      `config folder '${relConfig}' not found`,
+      'put your Kargo resources in .waybill/ or point --config (the config input) at their folder'
+    )
   }
-  if (paths.length === 0) {
-    return {
-      configDir: relConfig,
-      files: [],
-      problem: {
-        severity: 'error',
-        file: relConfig,
-        message: `no *.yaml or *.yml files in '${relConfig}'`,
-        hint: 'add Warehouse and Stage resources (apiVersion: kargo.akuity.io/v1alpha1)'
-      }
-    }
-  }
+  if (paths.length === 0)
+    return unusable(
+      `no *.yaml or *.yml files in '${relConfig}'`,
+      'add Warehouse and Stage resources (apiVersion: kargo.akuity.io/v1alpha1)'
+    )
   const files = paths.map((p) => ({ path: p, file: toPosix(path.relative(repoDir, p)) }))
   return { configDir: relConfig, files }
 }

@@ -1,16 +1,10 @@
-/** A finding about the configuration, located at the offending field. */
-export interface Problem {
+import type { ConfigProblem } from '../util/errors.js'
+/**
+ * A finding about the configuration, located at the offending field (file relative to the
+ * repository with posix separators; field e.g. `spec.requestedFreight[0].sources`).
+ */
+export interface Problem extends ConfigProblem {
   severity: 'error' | 'warning' | 'notice'
-  message: string
-  hint?: string
-  /** Path relative to the repository (posix separators). */
-  file: string
-  line?: number
-  column?: number
-  kind?: string
-  name?: string
-  /** Field path inside the resource, e.g. `spec.requestedFreight[0].sources`. */
-  field?: string
 }
 
 /** `file:line:col: error: Stage/uat: spec.requestedFreight[0].sources: must set direct or stages (hint: …)` */

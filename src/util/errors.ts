@@ -54,7 +54,7 @@ export class ConfigFieldError extends WaybillError {
   }
 }
 
-/** One configuration error, located in its file (the shape of config/problems.ts's Problem). */
+/** One configuration error, located in its file (config/problems.ts's Problem adds a severity). */
 export interface ConfigProblem {
   /** Path relative to the repository. */
   file: string
