@@ -311,3 +311,29 @@ export async function fetchBranch(
     `git fetch of branch '${branch}' failed: ${trimOutput(redact(res.stderr))}`
   )
 }
+
+/** Where git-push and github-push push: the working tree, and the branch (named or generated). */
+export const pushTargetFields = {
+  path: z.string().min(1),
+  targetBranch: z.string().nullish(),
+  generateTargetBranch: z.boolean().nullish()
+}
+
+/** How git-push and github-push retry a push the remote refused (Kargo's defaults). */
+export const pushRetryFields = {
+  force: z.boolean().default(false),
+  maxAttempts: z.number().int().min(1).max(2147483647).default(10)
+}
+
+/** A push names its branch or has one generated, not both (git-push and github-push). */
+export function refinePushTarget(
+  c: { targetBranch?: string | null; generateTargetBranch?: boolean | null },
+  ctx: z.RefinementCtx
+): void {
+  if (c.generateTargetBranch && c.targetBranch)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['targetBranch'],
+      message: "is mutually exclusive with 'generateTargetBranch'"
+    })
+}

@@ -13,7 +13,10 @@ import {
   generatedBranch,
   inspectWorktree,
   providerSchema,
+  pushRetryFields,
+  pushTargetFields,
   rebaseOnto,
+  refinePushTarget,
   remoteOf,
   repoSettings,
   withLock,
@@ -23,21 +26,13 @@ import { gnupgEnvFor } from './signing.js'
 
 const schema = z
   .strictObject({
-    path: z.string().min(1),
-    targetBranch: z.string().nullish(),
-    generateTargetBranch: z.boolean().nullish(),
+    ...pushTargetFields,
     tag: z.string().nullish(),
-    force: z.boolean().default(false),
-    maxAttempts: z.number().int().min(1).max(2147483647).default(10),
+    ...pushRetryFields,
     provider: providerSchema.optional()
   })
   .superRefine((c, ctx) => {
-    if (c.generateTargetBranch && c.targetBranch)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['targetBranch'],
-        message: "is mutually exclusive with 'generateTargetBranch'"
-      })
+    refinePushTarget(c, ctx)
     if (c.generateTargetBranch && c.tag)
       ctx.addIssue({
         code: 'custom',

@@ -19,7 +19,10 @@ import {
   backoffDelay,
   configuredAuthor,
   fetchBranch,
+  pushRetryFields,
+  pushTargetFields,
   rebaseOnto,
+  refinePushTarget,
   remoteOf,
   withLock,
   worktreeAt
@@ -29,21 +32,11 @@ import { gnupgEnv } from './signing.js'
 
 const schema = z
   .strictObject({
-    path: z.string().min(1),
-    targetBranch: z.string().nullish(),
-    generateTargetBranch: z.boolean().nullish(),
-    force: z.boolean().default(false),
-    maxAttempts: z.number().int().min(1).max(2147483647).default(10),
+    ...pushTargetFields,
+    ...pushRetryFields,
     insecureSkipTLSVerify: z.boolean().default(false)
   })
-  .superRefine((c, ctx) => {
-    if (c.generateTargetBranch && c.targetBranch)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['targetBranch'],
-        message: "is mutually exclusive with 'generateTargetBranch'"
-      })
-  })
+  .superRefine(refinePushTarget)
 export type GitHubPushConfig = z.infer<typeof schema>
 
 /** A blob's bytes (binary-safe; runTool decodes as UTF-8). */
