@@ -29,7 +29,19 @@ export function isControlFlow(model: ProjectModel, stage: string): boolean {
  * Stages in topological order (every stage after all of its upstream stages); stages that are
  * ready at the same time come in name order. Stages caught in a cycle come last, by name.
  */
-export function stageOrder(model: ProjectModel): string[] {
+export function stageOrder(model: ProjectModel): readonly string[] {
+  // A loaded model does not change; a reconcile asks for its order several times per write.
+  let order = orderByModel.get(model)
+  if (!order) {
+    order = Object.freeze(computeStageOrder(model))
+    orderByModel.set(model, order)
+  }
+  return order
+}
+
+const orderByModel = new WeakMap<ProjectModel, readonly string[]>()
+
+function computeStageOrder(model: ProjectModel): string[] {
   // Kahn's algorithm, taking the smallest name among the stages ready at each step.
   const waitingOn = new Map<string, number>()
   const downstream = new Map<string, string[]>()
