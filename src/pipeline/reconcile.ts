@@ -150,18 +150,10 @@ export function autoPromotionSkipReason(
   return undefined
 }
 
-/** Control-flow stages: every available freight is verified there at once and the newest is current. */
-export async function reconcileControlFlow(ctx: PipelineContext): Promise<number> {
-  let marked = 0
-  await ctx.store.update((draft) => {
-    const change = controlFlowChange(ctx, draft)
-    marked = change.marked
-    return change.message
-  })
-  return marked
-}
-
-/** reconcileControlFlow's change to a draft (part of a mutator): how many marks, and the message. */
+/**
+ * Control-flow stages, in a draft (part of a mutator): every available freight is verified there
+ * at once and the newest is current. Returns how many marks it made, and the commit message.
+ */
 export function controlFlowChange(
   ctx: PipelineContext,
   draft: State
@@ -212,22 +204,10 @@ function listed(items: readonly string[]): string {
     : `${items.slice(0, 20).join(', ')} and ${items.length - 20} more`
 }
 
-/** Queues promotions for every stage whose policy enables auto-promotion. */
-export async function autoPromote(
-  ctx: PipelineContext,
-  onlyStages?: ReadonlySet<string>
-): Promise<Promotion[]> {
-  let created: Promotion[] = []
-  await ctx.store.update((draft) => {
-    const change = autoPromoteChange(ctx, draft, onlyStages)
-    created = change.created
-    return change.message
-  })
-  for (const p of created) ctx.logger.info(`queued auto-promotion ${p.name}`)
-  return created
-}
-
-/** autoPromote's change to a draft (part of a mutator): the promotions queued, and the message. */
+/**
+ * Queues promotions, in a draft (part of a mutator), for every stage whose policy enables
+ * auto-promotion. Returns the promotions queued, and the commit message.
+ */
 export function autoPromoteChange(
   ctx: PipelineContext,
   draft: State,
