@@ -38,16 +38,6 @@ const MAX_ROUNDS = 100
  */
 export type RoundOpening = (draft: State) => string | undefined
 
-interface Finished {
-  result: PromotionRunResult
-}
-
-/** What the promotion rounds of one pass did. */
-export interface RoundsOutcome {
-  /** Promotions that ended (not waiting) this pass. */
-  finished: number
-}
-
 /**
  * Runs the promotions of one pass in rounds. A round's opening write records the previous
  * round's last results, makes the other changes they allow (`open`) and claims the
@@ -72,24 +62,22 @@ export async function runPromotionRounds(
     onRefused: (refused: RefusedPromotion) => void
     waitingSeen: Set<string>
   }
-): Promise<RoundsOutcome> {
+): Promise<void> {
   const done = new Set<string>()
-  let finished = 0
-  let carry: Finished[] = []
+  let carry: PromotionRunResult[] = []
   const limit = Math.max(1, ctx.parallelPromotions ?? defaultParallelPromotions())
   const batch = ctx.resultBatch ?? DEFAULT_RESULT_BATCH
 
   /** Logs, hooks and activity for results a write just recorded (or could not). */
-  const report = async (items: Finished[], outcomes: RecordOutcome[], state: State) => {
+  const report = async (items: PromotionRunResult[], outcomes: RecordOutcome[], state: State) => {
     for (let i = 0; i < items.length; i++) {
-      const p = await reportResult(ctx, items[i].result, outcomes[i], state)
+      const p = await reportResult(ctx, items[i], outcomes[i], state)
       if (p.phase === 'Running') {
         done.add(p.stage)
         if (!opts.waitingSeen.has(p.name)) activity.waiting.push(p)
         opts.waitingSeen.add(p.name)
       } else {
         activity.finished.push(p)
-        finished++
       }
     }
   }
@@ -101,7 +89,7 @@ export async function runPromotionRounds(
     let stopped: Promotion[] = []
     let refused: RefusedPromotion[] = []
     const opened = await ctx.store.update((draft) => {
-      outcomes = recording.map((f) => recordResult(ctx, draft, f.result))
+      outcomes = recording.map((r) => recordResult(ctx, draft, r))
       const parts = outcomes.flatMap((o) => (o.kind === 'recorded' ? [o.message] : []))
       const change = opts.open?.(draft)
       if (change) parts.push(change)
@@ -133,12 +121,10 @@ export async function runPromotionRounds(
     for (const p of stopped) {
       ctx.logger.error(`✘ ${p.name} Errored: ${p.message ?? ''}`)
       activity.finished.push(p)
-      finished++
     }
     if (!claimed.length && !stopped.length) break
     carry = await runClaimed(ctx, claimed, opened.state, limit, batch, report)
   }
-  return { finished }
 }
 
 /** Runs claimed promotions at once (bounded), writing results in batches; returns the unwritten rest. */
@@ -148,15 +134,15 @@ async function runClaimed(
   snapshot: State,
   limit: number,
   batchLimits: { count: number; maxAgeMs: number },
-  report: (items: Finished[], outcomes: RecordOutcome[], state: State) => Promise<void>
-): Promise<Finished[]> {
+  report: (items: PromotionRunResult[], outcomes: RecordOutcome[], state: State) => Promise<void>
+): Promise<PromotionRunResult[]> {
   if (!claimed.length) return []
   const running = new Set(claimed.map((p) => p.name))
   let renewedAt = ctx.now().getTime()
-  const batches = new ResultBatches<Finished>(async (items) => {
+  const batches = new ResultBatches<PromotionRunResult>(async (items) => {
     let outcomes: RecordOutcome[] = []
     const written = await ctx.store.update((draft) => {
-      outcomes = items.map((f) => recordResult(ctx, draft, f.result))
+      outcomes = items.map((r) => recordResult(ctx, draft, r))
       renewLeases(ctx, draft, running)
       const parts = outcomes.flatMap((o) => (o.kind === 'recorded' ? [o.message] : []))
       return parts.length ? commitMessage(parts) : 'promotions: leases renewed'
@@ -191,7 +177,7 @@ async function runClaimed(
           }
         }
         running.delete(promotion.name)
-        batches.add({ result })
+        batches.add(result)
       })
     )
   )

@@ -396,7 +396,8 @@ export async function reconcilePipeline(
     let progressed = 0
     let created: Promotion[] = []
     let marked = 0
-    const rounds = await runPromotionRounds(ctx, activity, {
+    const finishedBefore = activity.finished.length
+    await runPromotionRounds(ctx, activity, {
       stages: opts.stages,
       waitingSeen,
       open: (draft) => {
@@ -419,7 +420,7 @@ export async function reconcilePipeline(
         else ctx.logger.warn(`promotion ${r.promotion} was not run: ${r.reason}`)
       }
     })
-    progressed += rounds.finished
+    progressed += activity.finished.length - finishedBefore
     const verified = await verifyStages(ctx, { stages: opts.stages })
     for (const v of verified) {
       const known = activity.verified.find((x) => x.stage === v.stage && x.phase === v.phase)
