@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { World, currentAlias, freightByImageTag, type Repo } from './harness.js'
 import { hasDockerRegistry, skipReason } from '../support/registry.js'
-import { stagesYaml } from '../support/resources.js'
+import { stagesYaml, autoPromoteAllYaml } from '../support/resources.js'
 import { StateStore } from '../../src/state/store.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 
@@ -24,15 +24,7 @@ const STAGES = stagesYaml({
   }
 })
 
-const POLICIES = `
-apiVersion: kargo.akuity.io/v1alpha1
-kind: ProjectConfig
-metadata: { name: guestbook }
-spec:
-  promotionPolicies:
-    - stageSelector: { name: 'glob:*' }
-      autoPromotionEnabled: true
-`
+const POLICIES = autoPromoteAllYaml('guestbook')
 
 const overlay = (stage: string) =>
   `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: guestbook-${stage}\nresources:\n  - ../../base\n`

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { World, freightByCommit, lastPromotion, stageFreight, type Repo } from './harness.js'
 import { gitIn, sh } from '../support/git.js'
-import { stagesYaml } from '../support/resources.js'
+import { stagesYaml, gitWarehouseYaml, autoPromoteAllYaml } from '../support/resources.js'
 import { openPipeline } from '../../src/pipeline/context.js'
 import { reconcilePipeline } from '../../src/pipeline/reconcile.js'
 import { runDiscovery } from '../../src/discovery/index.js'
@@ -24,26 +24,8 @@ const HOLD_MS = 400
 
 function config(srcUrl: string, serverUrl: string): Record<string, string> {
   return {
-    '.waybill/project-config.yaml': `
-apiVersion: kargo.akuity.io/v1alpha1
-kind: ProjectConfig
-metadata: { name: parallel }
-spec:
-  promotionPolicies:
-    - stageSelector: { name: 'glob:*' }
-      autoPromotionEnabled: true
-`,
-    '.waybill/warehouse.yaml': `
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Warehouse
-metadata: { name: app }
-spec:
-  interval: 5m
-  subscriptions:
-    - git:
-        repoURL: ${srcUrl}
-        branch: main
-`,
+    '.waybill/project-config.yaml': autoPromoteAllYaml('parallel'),
+    '.waybill/warehouse.yaml': gitWarehouseYaml('app', srcUrl),
     '.waybill/task.yaml': `
 apiVersion: kargo.akuity.io/v1alpha1
 kind: PromotionTask

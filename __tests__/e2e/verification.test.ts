@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { World, currentAlias, freightByCommit, type Repo } from './harness.js'
 import type { State } from '../../src/state/types.js'
 import type { FakeCheckRun, FakeCommitStatus } from '../support/github-fake.js'
-import { stageYaml } from '../support/resources.js'
+import { stageYaml, gitWarehouseYaml, autoPromoteAllYaml } from '../support/resources.js'
 
 /**
  * Waybill verification end to end: HTTP checks against a server this test controls, GitHub checks
@@ -23,17 +23,7 @@ function config(healthURL: string): Record<string, string> {
   const stage = (name: string, sources: string, extra = '') =>
     stageYaml(name, { warehouse: 'app', sources, task: 'deploy', extra: extra })
   return {
-    '.waybill/warehouse.yaml': `apiVersion: kargo.akuity.io/v1alpha1
-kind: Warehouse
-metadata:
-  name: app
-spec:
-  interval: 5m
-  subscriptions:
-    - git:
-        repoURL: https://github.com/acme/app.git
-        branch: main
-`,
+    '.waybill/warehouse.yaml': gitWarehouseYaml('app', 'https://github.com/acme/app.git'),
     '.waybill/task.yaml': `apiVersion: kargo.akuity.io/v1alpha1
 kind: PromotionTask
 metadata:
@@ -97,15 +87,7 @@ spec:
 `
       )
     ].join('---\n'),
-    '.waybill/project-config.yaml': `apiVersion: kargo.akuity.io/v1alpha1
-kind: ProjectConfig
-metadata:
-  name: app
-spec:
-  promotionPolicies:
-    - stageSelector: { name: 'glob:*' }
-      autoPromotionEnabled: true
-`
+    '.waybill/project-config.yaml': autoPromoteAllYaml('app')
   }
 }
 

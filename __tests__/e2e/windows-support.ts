@@ -1,4 +1,4 @@
-import { stageYaml } from '../support/resources.js'
+import { stageYaml, gitWarehouseYaml } from '../support/resources.js'
 
 /**
  * A Git-only pipeline for promotion windows and auto-rollback: freight is commits of acme/app;
@@ -10,17 +10,7 @@ export function gitPipeline(opts: {
   projectConfig: string
 }): Record<string, string> {
   return {
-    '.waybill/warehouse.yaml': `apiVersion: kargo.akuity.io/v1alpha1
-kind: Warehouse
-metadata:
-  name: app
-spec:
-  interval: 5m
-  subscriptions:
-    - git:
-        repoURL: https://github.com/acme/app.git
-        branch: main
-`,
+    '.waybill/warehouse.yaml': gitWarehouseYaml('app', 'https://github.com/acme/app.git'),
     '.waybill/task.yaml': `apiVersion: kargo.akuity.io/v1alpha1
 kind: PromotionTask
 metadata:

@@ -10,7 +10,7 @@ import { runDiscovery } from '../../src/discovery/index.js'
 import { StateStore } from '../../src/state/store.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 import { countBySubcommand, stateBranchCalls, traceGit } from './git-trace.js'
-import { stagesYaml } from '../support/resources.js'
+import { stagesYaml, gitWarehouseYaml, autoPromoteAllYaml } from '../support/resources.js'
 
 /**
  * A reconcile with nothing to do must cost one fetch of the state branch and no commit: it runs
@@ -27,26 +27,8 @@ const STAGES = stagesYaml({
 })
 
 const CONFIG = (srcUrl: string) => ({
-  '.waybill/project-config.yaml': `
-apiVersion: kargo.akuity.io/v1alpha1
-kind: ProjectConfig
-metadata: { name: noop }
-spec:
-  promotionPolicies:
-    - stageSelector: { name: 'glob:*' }
-      autoPromotionEnabled: true
-`,
-  '.waybill/warehouse.yaml': `
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Warehouse
-metadata: { name: app }
-spec:
-  interval: 5m
-  subscriptions:
-    - git:
-        repoURL: ${srcUrl}
-        branch: main
-`,
+  '.waybill/project-config.yaml': autoPromoteAllYaml('noop'),
+  '.waybill/warehouse.yaml': gitWarehouseYaml('app', srcUrl),
   '.waybill/task.yaml': `
 apiVersion: kargo.akuity.io/v1alpha1
 kind: PromotionTask

@@ -36,3 +36,31 @@ export function stagesYaml(stages: Record<string, StageFixture>): string {
     .map(([name, f]) => stageYaml(name, f))
     .join('---\n')
 }
+
+/** A Warehouse following one branch of a Git repository (interval 5m). */
+export function gitWarehouseYaml(name: string, repoURL: string, branch = 'main'): string {
+  return `apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehouse
+metadata:
+  name: ${name}
+spec:
+  interval: 5m
+  subscriptions:
+    - git:
+        repoURL: ${repoURL}
+        branch: ${branch}
+`
+}
+
+/** A ProjectConfig that auto-promotes every stage. */
+export function autoPromoteAllYaml(project: string): string {
+  return `apiVersion: kargo.akuity.io/v1alpha1
+kind: ProjectConfig
+metadata:
+  name: ${project}
+spec:
+  promotionPolicies:
+    - stageSelector: { name: 'glob:*' }
+      autoPromotionEnabled: true
+`
+}
