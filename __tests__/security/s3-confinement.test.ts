@@ -209,17 +209,24 @@ describe('file names taken from content are sanitized', () => {
   })
 
   it('kustomize-build with real kustomize writes nothing outside for a hostile name', async () => {
-    const ctx = stepContext()
+    // The work dir sits three levels deep in a folder of its own, so other test processes
+    // creating temp dirs beside it cannot change what this test compares.
+    const box = tempDir('waybill-box-')
+    const workDir = path.join(box, 'a', 'b', 'work')
+    fs.mkdirSync(workDir, { recursive: true })
+    const ctx = stepContext({ workDir })
     writeFiles(ctx.workDir, {
       'app/kustomization.yaml': 'resources:\n- cm.yaml\n',
       'app/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ../../../../evil\n'
     })
     fs.mkdirSync(at(ctx, 'out'))
-    const before = fs.readdirSync(path.dirname(ctx.workDir))
+    const listing = () => fs.readdirSync(box, { recursive: true }).map(String).sort()
+    const before = listing()
     await expect(run(kustomizeBuild, ctx, { path: 'app', outPath: 'out' })).rejects.toThrow(
       /file name/
     )
-    expect(fs.readdirSync(path.dirname(ctx.workDir))).toEqual(before)
+    expect(listing()).toEqual(before)
+    expect(fs.existsSync(path.join(path.dirname(box), 'evil.yaml'))).toBe(false)
   })
 
   it('kustomize-build does not write through a link already in outPath', () => {
