@@ -9,6 +9,7 @@ import { StateStore } from '../../src/state/store.js'
 import type { DiscoveredImages } from '../../src/state/types.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 import { commitAndPush, gitIn, makeRepo, showFile } from '../support/git.js'
+import { readBranchState } from '../support/state-branch.js'
 
 type Sub = Warehouse['spec']['subscriptions'][number]
 
@@ -282,9 +283,9 @@ describe('runDiscovery', () => {
     const subject = gitIn(config.bare, 'log', '-1', '--format=%s', 'waybill/state')
     expect(subject).toBe(`discovery: ${f.alias} (guestbook)`)
     expect(gitIn(config.bare, 'rev-list', '--count', 'waybill/state')).toBe('1')
-    const state = JSON.parse(showFile(config.bare, 'waybill/state', 'state.json')!)
+    const state = readBranchState(config.bare)!
     expect(Object.keys(state.freight)).toEqual([f.name])
-    expect(state.warehouses.portal.discovered.git[0].commits).toHaveLength(1)
+    expect(state.warehouses.portal.discovered!.git[0].commits).toHaveLength(1)
     expect(state.warehouses.guestbook.lastFreightID).toBe(f.name)
 
     // Not due yet: nothing discovered, no commit.

@@ -43,11 +43,11 @@ d('GitHub deployments and the status page', () => {
     const state = await world.state(gitops)
     expect(page).toContain(currentAlias(state, 'uat')!)
     const before = world.file(gitops, 'waybill/state', 'index.html')
-    const stateBefore = world.file(gitops, 'waybill/state', 'state.json')
+    const stateBefore = world.tip(gitops, 'waybill/state')
     const tip = world.branches(gitops).length
     const res = await world.run(gitops, 'reconcile', { 'publish-page': true })
     expect(res.exitCode).toBe(0)
-    expect(world.file(gitops, 'waybill/state', 'state.json')).toBe(stateBefore)
+    expect(world.tip(gitops, 'waybill/state')).toBe(stateBefore)
     expect(world.file(gitops, 'waybill/state', 'index.html')).toBe(before)
     expect(world.branches(gitops).length).toBe(tip)
   })

@@ -94,11 +94,11 @@ d('examples/gatekeeper end to end', () => {
 
   it('the failed verification is not re-run or retried by later reconciles', async () => {
     const n = checks.length
-    const before = world.file(gitops, 'waybill/state', 'state.json')
+    const before = world.tip(gitops, 'waybill/state')
     world.advance(1)
     expect((await world.run(gitops, 'reconcile', { 'no-discover': true })).exitCode).toBe(0)
     expect(checks.length).toBe(n)
-    expect(world.file(gitops, 'waybill/state', 'state.json')).toBe(before)
+    expect(world.tip(gitops, 'waybill/state')).toBe(before)
   })
 
   it('the matching config commit makes freight that passes and reaches test', async () => {

@@ -166,6 +166,11 @@ export class World {
     }
   }
 
+  /** The commit a branch points at (compare two to see whether anything was written). */
+  tip(repo: Repo, branch: string): string {
+    return sh('git', ['--git-dir', repo.bare, 'rev-parse', `refs/heads/${branch}`])
+  }
+
   /** Paths of every file on a branch. */
   files(repo: Repo, branch: string): string[] {
     return sh('git', ['--git-dir', repo.bare, 'ls-tree', '-r', '--name-only', branch])

@@ -47,10 +47,10 @@ d('examples/image-updater end to end', () => {
   })
 
   it('an unchanged reconcile does nothing and commits nothing', async () => {
-    const before = world.file(gitops, 'waybill/state', 'state.json')
+    const before = world.tip(gitops, 'waybill/state')
     const res = await world.run(gitops, 'reconcile')
     expect(res.exitCode).toBe(0)
-    expect(world.file(gitops, 'waybill/state', 'state.json')).toBe(before)
+    expect(world.tip(gitops, 'waybill/state')).toBe(before)
   })
 
   it('the next tag replaces it in test and uat after the discovery interval', async () => {

@@ -227,10 +227,10 @@ describe('verification end to end', () => {
       world.run(gitops, 'promote', { stage: 'uat', freight: f2.alias, 'no-run': true })
     ).rejects.toThrow(/not available to uat: not verified in test/)
     // A later run does not retry a finished verification.
-    const before = world.file(gitops, 'waybill/state', 'state.json')
+    const before = world.tip(gitops, 'waybill/state')
     world.advance(1)
     await world.run(gitops, 'reconcile')
-    expect(world.file(gitops, 'waybill/state', 'state.json')).toBe(before)
+    expect(world.tip(gitops, 'waybill/state')).toBe(before)
   })
 
   it('waybill verify re-runs it on demand: a pass lets the freight through', async () => {

@@ -2,9 +2,9 @@ import { describe, expect, it } from '@jest/globals'
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { makeRepo, sh, showFile } from '../support/git.js'
+import { makeRepo, sh } from '../support/git.js'
 import { makeFreight } from '../support/state-fixtures.js'
-import { parseStateText } from '../../src/state/serialize.js'
+import { readBranchState } from '../support/state-branch.js'
 import { validateState } from '../../src/state/schema.js'
 import type { State } from '../../src/state/types.js'
 import { nodeArgs } from '../support/built-entry.js'
@@ -23,15 +23,11 @@ interface Run {
 
 /** Starts the writer script in its own process group (so a kill takes its git children too). */
 function startWriter(repoDir: string, warehouse: string, n: number) {
-  const child = spawn(
-    'node',
-    nodeArgs(writer, repoDir, 'origin', BRANCH, warehouse, String(n)),
-    {
-      cwd: root,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe']
-    }
-  )
+  const child = spawn('node', nodeArgs(writer, repoDir, 'origin', BRANCH, warehouse, String(n)), {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -43,11 +39,9 @@ function startWriter(repoDir: string, warehouse: string, n: number) {
 }
 
 function readBranch(bare: string): State | undefined {
-  const text = showFile(bare, BRANCH, 'state.json')
-  if (text === undefined) return undefined
-  const doc = parseStateText(text + '\n')
-  expect(validateState(doc)).toEqual([])
-  return doc as State
+  const doc = readBranchState(bare, BRANCH)
+  if (doc) expect(validateState(doc)).toEqual([])
+  return doc
 }
 
 describe('state store under concurrency', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { cloneJson, createDraft, deepFreeze, finishDraft } from '../../src/state/draft.js'
 import { StateSerializer, parseStateText, serializeState } from '../../src/state/serialize.js'
-import { emptyState, type State } from '../../src/state/types.js'
+import { emptyState, STATE_SCHEMA_VERSION, type State } from '../../src/state/types.js'
 import { addFreight, makeFreight } from '../support/state-fixtures.js'
 
 function base(): State {
@@ -91,7 +91,7 @@ describe('state.json serialization', () => {
     const text = serializeState(s)
     expect(serializeState(shuffled)).toBe(text)
     const lines = text.split('\n')
-    expect(lines[1]).toBe('  "schemaVersion": 1,')
+    expect(lines[1]).toBe(`  "schemaVersion": ${STATE_SCHEMA_VERSION},`)
     expect(lines.filter((l) => l.startsWith(`    "${f.name}": {`))).toHaveLength(1)
     // Name, empty lists and empty status maps are left out on disk and restored on read.
     expect(text).not.toContain('"name":"' + f.name)

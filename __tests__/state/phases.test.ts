@@ -27,7 +27,7 @@ describe('control characters in stored freight', () => {
     const doc = { ...emptyState(), freight: { [f.name]: f } }
     const raw = JSON.stringify(doc)
     expect(raw).toContain('\u007f')
-    expect(validateState(JSON.parse(raw), raw).join('\n')).toMatch(
+    expect(validateState(JSON.parse(raw), [raw]).join('\n')).toMatch(
       /freight\.[0-9a-f]+\.commits\[0\]\.message: contains a control character/
     )
   })

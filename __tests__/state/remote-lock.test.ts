@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
 import path from 'node:path'
-import { makeRepo, showFile } from '../support/git.js'
+import { makeRepo } from '../support/git.js'
+import { branchTip } from '../support/state-branch.js'
 import { addFreight, makeFreight } from '../support/state-fixtures.js'
 import { StateStore } from '../../src/state/store.js'
 import { MemoryLogger } from '../../src/util/logger.js'
@@ -19,15 +20,15 @@ describe('a lock file left on the remote by a killed git', () => {
         backoff: { baseMs: 1, maxMs: 2 }
       })
     await open().update((d) => (addFreight(d, makeFreight('w', 1)), 'first'))
-    const before = showFile(repo.bare, 'waybill/state', 'state.json')
+    const before = branchTip(repo.bare, 'waybill/state')
     const lock = path.join(repo.bare, 'refs', 'heads', 'waybill', 'state.lock')
     fs.writeFileSync(lock, '')
     await expect(
       open().update((d) => (addFreight(d, makeFreight('w', 2)), 'second'))
     ).rejects.toThrow(/the remote keeps a lock file .*state\.lock/)
-    expect(showFile(repo.bare, 'waybill/state', 'state.json')).toBe(before)
+    expect(branchTip(repo.bare, 'waybill/state')).toBe(before)
     fs.rmSync(lock)
     await open().update((d) => (addFreight(d, makeFreight('w', 3)), 'third'))
-    expect(showFile(repo.bare, 'waybill/state', 'state.json')).not.toBe(before)
+    expect(branchTip(repo.bare, 'waybill/state')).not.toBe(before)
   })
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { gitIn, makeRepo, sh, showFile } from '../support/git.js'
+import { freightFilesOn, readBranchState, writeStateBranch } from '../support/state-branch.js'
 import { addFreight, makeFreight } from '../support/state-fixtures.js'
 import { StateStore, type StateStoreOptions } from '../../src/state/store.js'
 import { serializeState } from '../../src/state/serialize.js'
@@ -32,26 +33,8 @@ const tipOf = (bare: string) => {
   }
 }
 
-/** Commits files to the state branch of the bare repo by hand (as a human or an old release would). */
-function writeBranch(repo: ReturnType<typeof makeRepo>, files: Record<string, string>): string {
-  const dir = `${repo.root}/manual-${Math.random().toString(36).slice(2)}`
-  sh('git', ['clone', '-q', repo.bare, dir])
-  const has = sh('git', ['ls-remote', repo.bare, `refs/heads/${BRANCH}`])
-  if (has) gitIn(dir, 'checkout', '-q', BRANCH)
-  else gitIn(dir, 'checkout', '-q', '--orphan', BRANCH)
-  gitIn(dir, 'rm', '-rqf', '--ignore-unmatch', '.')
-  for (const [name, content] of Object.entries(files))
-    sh('node', [
-      '-e',
-      'require("fs").writeFileSync(process.argv[1], process.argv[2])',
-      `${dir}/${name}`,
-      content
-    ])
-  gitIn(dir, 'add', '-A')
-  gitIn(dir, 'commit', '-q', '-m', 'manual edit')
-  gitIn(dir, 'push', '-q', 'origin', `HEAD:refs/heads/${BRANCH}`)
-  return gitIn(dir, 'rev-parse', 'HEAD')
-}
+const writeBranch = (repo: ReturnType<typeof makeRepo>, files: Record<string, string>) =>
+  writeStateBranch(repo, BRANCH, files)
 
 describe('StateStore', () => {
   it('reads an empty state when the branch does not exist, then creates it as an orphan', async () => {
@@ -71,7 +54,10 @@ describe('StateStore', () => {
     )
     const json = JSON.parse(showFile(repo.bare, BRANCH, 'state.json')!)
     expect(json.schemaVersion).toBe(STATE_SCHEMA_VERSION)
-    expect(Object.keys(json.freight)).toEqual([f.name])
+    // Freight lives in one file per warehouse, not in state.json.
+    expect(json.freight).toBeUndefined()
+    expect(freightFilesOn(repo.bare, BRANCH)).toEqual(['freight/guestbook.json'])
+    expect(Object.keys(readBranchState(repo.bare, BRANCH)!.freight)).toEqual([f.name])
   })
 
   it('round-trips the state through a second store; one fetch per read', async () => {
@@ -166,8 +152,7 @@ describe('StateStore', () => {
     expect(calls).toBe(2)
     expect(res.attempts).toBe(2)
     expect(b.stats.rejections).toBe(1)
-    const final = JSON.parse(showFile(repo.bare, BRANCH, 'state.json')!)
-    expect(Object.keys(final.freight)).toHaveLength(3)
+    expect(Object.keys(readBranchState(repo.bare, BRANCH)!.freight)).toHaveLength(3)
     expect(sh('git', ['--git-dir', repo.bare, 'rev-list', '--count', '--merges', BRANCH])).toBe('0')
   })
 
@@ -231,7 +216,9 @@ describe('StateStore with a corrupt or foreign state', () => {
     [
       'a newer schema version',
       JSON.stringify({ ...emptyState(), schemaVersion: STATE_SCHEMA_VERSION + 1 }),
-      /has schema version 2, newer than this Waybill understands \(1\)/,
+      new RegExp(
+        `has schema version ${STATE_SCHEMA_VERSION + 1}, newer than this Waybill understands \\(${STATE_SCHEMA_VERSION}\\)`
+      ),
       /upgrade waybill/
     ],
     [
@@ -244,7 +231,8 @@ describe('StateStore with a corrupt or foreign state', () => {
     [
       'a control character in freight',
       (() => {
-        const s = emptyState()
+        // Version 1 kept freight in state.json.
+        const s = { ...emptyState(), schemaVersion: 1 }
         const f = makeFreight('w', 1)
         s.freight[f.name] = {
           ...f,
@@ -297,15 +285,17 @@ describe('StateStore with a corrupt or foreign state', () => {
     expect(state.freight[f.name].alias).toBe('old-owl')
     expect(state.freight[f.name].status.verifiedIn).toEqual({})
     expect(state.stages.dev.autoPromotionHolds).toEqual({})
-    expect(logger.text()).toMatch(/migrating state\.json from schema version 0 to 1/)
+    expect(logger.text()).toMatch(
+      new RegExp(`migrating state\\.json from schema version 0 to ${STATE_SCHEMA_VERSION}`)
+    )
     await store.update((d) => {
       d.audit.push({ at: '2025-01-01T00:00:00Z', action: 'note' })
       return 'audit: note'
     })
     const json = JSON.parse(showFile(repo.bare, BRANCH, 'state.json')!)
-    expect(json.schemaVersion).toBe(1)
-    expect(json.freight[f.name].alias).toBe('old-owl')
+    expect(json.schemaVersion).toBe(STATE_SCHEMA_VERSION)
     expect(json.audit).toHaveLength(1)
+    expect(readBranchState(repo.bare, BRANCH)!.freight[f.name].alias).toBe('old-owl')
   })
 
   it('fails clearly when the remote cannot be reached', async () => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { commitAndPush, gitIn, makeRepo, sh, showFile, tempDir } from './git.js'
-import { parseStateText } from '../../src/state/serialize.js'
+import { readBranchState } from './state-branch.js'
 import { validateState } from '../../src/state/schema.js'
 import type { State } from '../../src/state/types.js'
 import { nodeArgs } from './built-entry.js'
@@ -206,9 +206,8 @@ export function runCli(
 }
 
 export function readState(bare: string): State {
-  const text = showFile(bare, STATE_BRANCH, 'state.json')
-  if (text === undefined) throw new Error('no state branch')
-  const doc = parseStateText(text + '\n')
+  const doc = readBranchState(bare, STATE_BRANCH)
+  if (doc === undefined) throw new Error('no state branch')
   const problems = validateState(doc)
   if (problems.length) throw new Error(`invalid state: ${problems.join('; ')}`)
   return doc as State

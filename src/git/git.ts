@@ -101,6 +101,14 @@ export async function git(args: readonly string[], opts: GitOptions = {}): Promi
   return res.stdout.replace(/\n$/, '')
 }
 
+/** Runs git and returns its stdout as bytes (for binary output such as `cat-file --batch`). */
+export async function gitBytes(args: readonly string[], opts: GitOptions = {}): Promise<Buffer> {
+  const { credentials, env, ...rest } = opts
+  gitStats.spawned++
+  const res = await runTool('git', args, { ...rest, env: gitEnv(credentials, env) })
+  return res.stdoutBytes ?? Buffer.from(res.stdout, 'utf8')
+}
+
 /** Like git() but returns exit code and output instead of throwing. */
 export async function gitTry(args: readonly string[], opts: GitOptions = {}) {
   const { credentials, env, ...rest } = opts

@@ -57,6 +57,13 @@ export const MIGRATIONS: readonly Migration[] = [
         audit: Array.isArray(doc.audit) ? doc.audit : []
       }
     }
+  },
+  {
+    // The document is the same; the store writes its freight as freight/<warehouse>.json.
+    from: 1,
+    description:
+      'freight moves from state.json to one file per warehouse (freight/<warehouse>.json)',
+    migrate: (doc) => ({ ...doc, schemaVersion: 2 })
   }
 ]
 

@@ -13,7 +13,11 @@ const str = z.string()
 const optStr = z.string().optional()
 const record = <T extends z.ZodType>(v: T) => z.record(z.string(), v)
 
-const origin = z.looseObject({ kind: z.literal('Warehouse'), name: str })
+/** Warehouse names are DNS labels (the config enforces it); a freight file is named after one. */
+const warehouseName = z
+  .string()
+  .regex(/^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a warehouse name (a DNS label)')
+const origin = z.looseObject({ kind: z.literal('Warehouse'), name: warehouseName })
 
 const freight = z.looseObject({
   name: z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-character lowercase hex sha1'),
@@ -129,8 +133,12 @@ const issues = (res: z.ZodSafeParseResult<unknown>, prefix: string) =>
         return `${prefix}${p ? (p.startsWith('[') ? p : `.${p}`) : ''}: ${i.message}`
       })
 
-/** Problems with a state document, each `path: message`; empty when it is valid. */
-export function validateState(doc: unknown, rawText?: string): string[] {
+/**
+ * Problems with a state document, each `path: message`; empty when it is valid. `rawTexts`, the
+ * JSON the document was parsed from, lets the control-character walk be skipped when no text
+ * can hold one (freight parsed from texts not given must have been checked before).
+ */
+export function validateState(doc: unknown, rawTexts?: readonly string[]): string[] {
   const problems = acceptsState?.(doc)
     ? []
     : issues(stateSchema.safeParse(doc), '').map((p) => p.replace(/^\./, ''))
@@ -138,7 +146,7 @@ export function validateState(doc: unknown, rawText?: string): string[] {
   const d = doc as { freight: Record<string, { name: string }> }
   for (const [key, f] of Object.entries(d.freight)) problems.push(...freightKeyProblems(key, f))
   // Control characters can only be in the text as JSON escapes, or raw DEL and C1 characters.
-  if (rawText === undefined || MAYBE_CONTROL_IN_JSON.test(rawText))
+  if (rawTexts === undefined || rawTexts.some((t) => MAYBE_CONTROL_IN_JSON.test(t)))
     problems.push(...controlCharacterProblems(d.freight, 'freight'))
   return problems
 }

@@ -9,8 +9,9 @@ import { createHash } from 'node:crypto'
  * (small Git deltas, a readable `git log -p`), and a serializer can reuse the line of every record
  * object it has seen before, so writing one change into 10,000 freight costs one record.
  *
- * Freight is most of the file, so on disk a freight record leaves out its `name` (it is the key),
- * empty artifact lists and empty status maps; fillFreightDefaults() puts them back on read.
+ * Freight is most of the state, so on disk a freight record leaves out its `name` (it is the key),
+ * empty artifact lists and empty status maps (and, in a warehouse's freight file, its origin);
+ * fillFreightDefaults() puts them back on read.
  */
 
 type Json = Record<string, unknown>
@@ -25,10 +26,18 @@ const FREIGHT_STATUS_MAPS = ['currentlyIn', 'verifiedIn', 'approvedFor', 'metada
 const RECORD_MAPS = new Set(['freight', 'stages', 'promotions', 'warehouses'])
 const RECORD_LISTS = new Set(['audit'])
 
-function trimFreight(key: string, v: unknown): unknown {
+/** An origin that holds only what a warehouse file's name already says. */
+function isPlainWarehouseOrigin(v: unknown): boolean {
+  if (!isPlainObject(v)) return false
+  const keys = Object.keys(v)
+  return keys.length === 2 && v.kind === 'Warehouse' && typeof v.name === 'string'
+}
+
+function trimFreight(key: string, v: unknown, impliedOrigin: boolean): unknown {
   if (!isPlainObject(v)) return v
   const f = { ...v }
   if (f.name === key) delete f.name
+  if (impliedOrigin && isPlainWarehouseOrigin(f.origin)) delete f.origin
   for (const k of FREIGHT_LISTS) if (isEmptyArray(f[k])) delete f[k]
   if (isPlainObject(f.status)) {
     const status = { ...f.status }
@@ -68,11 +77,19 @@ function compareTopKeys(a: string, b: string): number {
 export class StateSerializer {
   private readonly lines = new WeakMap<object, string>()
 
+  /**
+   * `impliedOrigin`: freight records leave out their origin (a warehouse file's records all share
+   * the one its name gives; the reader puts it back).
+   */
+  constructor(private readonly options: { impliedOrigin?: boolean } = {}) {}
+
   private line(section: string, key: string, value: unknown): string {
     if (value === null || typeof value !== 'object') return compact(value ?? null)
     let line = this.lines.get(value)
     if (line === undefined) {
-      line = compact(section === 'freight' ? trimFreight(key, value) : value)
+      line = compact(
+        section === 'freight' ? trimFreight(key, value, !!this.options.impliedOrigin) : value
+      )
       this.lines.set(value, line)
     }
     return line

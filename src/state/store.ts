@@ -1,5 +1,13 @@
 import fs from 'node:fs'
-import { git, gitTry, identityEnv, WAYBILL_GIT_IDENTITY, type GitCredentials } from '../git/git.js'
+import os from 'node:os'
+import {
+  git,
+  gitBytes,
+  gitTry,
+  identityEnv,
+  WAYBILL_GIT_IDENTITY,
+  type GitCredentials
+} from '../git/git.js'
 import { sleep } from '../util/sleep.js'
 import { hasControlCharacter } from '../util/text.js'
 import { WaybillError, trimOutput } from '../util/errors.js'
@@ -9,9 +17,18 @@ import { validateRecord, validateState, type StateSection } from './schema.js'
 import { StateSerializer, compact, gitBlobId, jsonKeyProblem } from './serialize.js'
 import { cloneJson, createDraft, deepFreeze, finishDraft } from './draft.js'
 import { STATE_SCHEMA_VERSION, emptyState, type State } from './types.js'
+import type { Freight } from '../freight/types.js'
+import {
+  FREIGHT_DIR,
+  FreightFileSerializer,
+  changedWarehouses,
+  freightByWarehouse,
+  freightFileName,
+  warehouseOfFile
+} from './freight-files.js'
 
 export const STATE_FILE = 'state.json'
-/** state.json larger than this is refused (a runaway writer, or not Waybill's file). */
+/** A state (state.json and the freight files) larger than this is refused (a runaway writer, or not Waybill's files). */
 export const DEFAULT_MAX_STATE_BYTES = 50 * 1024 * 1024
 /** Enough for ~20 runs writing at once (measured in __tests__/reliability/races.test.ts). */
 export const DEFAULT_MAX_ATTEMPTS = 30
@@ -29,7 +46,7 @@ export interface StateStoreOptions {
   logger: Logger
   /** Push attempts before giving up when other writers keep winning (default 30). */
   maxAttempts?: number
-  /** Largest state.json accepted, in bytes (default 50 MB). */
+  /** Largest state accepted (state.json plus freight files), in bytes (default 50 MB). */
   maxBytes?: number
   /**
    * Backoff between attempts: the n-th wait is random in [0, min(maxMs, step·2ⁿ)], where step is
@@ -96,9 +113,22 @@ interface Snapshot {
   entries?: TreeEntry[]
   /** state.json exactly as on the branch (undefined when absent). */
   blobText: string | undefined
+  /**
+   * The freight files at this tip by warehouse; undefined when the tip keeps its freight inside
+   * state.json (schema version 1), so the next write writes every warehouse's file.
+   */
+  freightFiles: Map<string, BlobRef> | undefined
   /** The document at this tip (current schema version), deep-frozen: the base of every draft. */
   base: State
 }
+
+interface BlobRef {
+  id: string
+  size: number
+}
+
+/** A change to one file of the state branch's tree: new content, or null to remove it. */
+type FileChange = string | Buffer | null
 
 const REJECTED =
   /\[rejected\]|\[remote rejected\]|stale info|fetch first|non-fast-forward|cannot lock ref|failed to update ref|failed to lock|Unable to create .*\.lock/i
@@ -117,6 +147,9 @@ export class StateStore {
   private readonly backoff: { baseMs: number; maxMs: number }
   private cache: Snapshot | undefined
   private serializer = new StateSerializer()
+  private readonly freightSerializer = new FreightFileSerializer()
+  /** Parsed (frozen) records of the freight files last read or written, by blob ID, for reuse. */
+  private freightByBlob = new Map<string, Record<string, Freight>>()
 
   constructor(readonly options: StateStoreOptions) {
     if (!/^[A-Za-z0-9._/-]+$/.test(options.branch) || options.branch.includes('..'))
@@ -172,31 +205,56 @@ export class StateStore {
       if (mutation === undefined) return { state: snap.base, committed: false, attempts: attempt }
       const { message, files } =
         typeof mutation === 'string' ? { message: mutation, files: undefined } : mutation
-      const text = next === snap.base ? snap.blobText : this.serializer.serialize(next)
       const entries = await this.entries(snap)
-      const changes = new Map<string, string | Buffer>()
-      if (text === undefined) changes.set(STATE_FILE, this.serializer.serialize(next))
-      else if (text !== snap.blobText) changes.set(STATE_FILE, text)
-      for (const [name, content] of Object.entries(files ?? {})) {
-        checkFileName(name)
-        if ((await this.blobIdAt(snap, entries, name)) !== gitBlobId(content))
-          changes.set(name, content)
-      }
-      if (changes.size === 0) return { state: next, committed: false, attempts: attempt }
-      if (changes.has(STATE_FILE)) {
-        this.checkSize(changes.get(STATE_FILE) as string, next, message)
+      const changes = new Map<string, FileChange>()
+      let freightChanges = new Map<string, string | null>()
+      let groups = new Map<string, string[]>()
+      if (next !== snap.base || snap.blobText === undefined) {
         const problems = changedRecordProblems(snap.base, next)
         if (problems.length)
           throw new WaybillError(
             `refusing to write an invalid state (${message}): ${summarize(problems)}`,
             'this is a bug in the command that changed the state; the branch was left unchanged'
           )
+        const text = this.serializer.serialize({ ...next, freight: undefined })
+        if (text !== snap.blobText) changes.set(STATE_FILE, text)
+        groups = freightByWarehouse(next.freight)
+        freightChanges = this.freightFileChanges(snap, next, groups)
+        for (const [warehouse, content] of freightChanges)
+          changes.set(`${FREIGHT_DIR}/${freightFileName(warehouse)}`, content)
       }
-      const { commit, entries: written } = await this.writeCommit(snap, entries, changes, message)
+      for (const [name, content] of Object.entries(files ?? {})) {
+        checkFileName(name)
+        if ((await this.blobIdAt(snap, entries, name)) !== gitBlobId(content))
+          changes.set(name, content)
+      }
+      if (changes.size === 0) return { state: next, committed: false, attempts: attempt }
+      if (changes.has(STATE_FILE) || freightChanges.size)
+        this.checkSize(
+          snap,
+          changes.get(STATE_FILE) as string | undefined,
+          freightChanges,
+          next,
+          message
+        )
+      const {
+        commit,
+        entries: written,
+        blobs
+      } = await this.writeCommit(snap, entries, changes, message)
       if (await this.push(snap.tip, commit)) {
         this.stats.commits++
         const blobText = (changes.get(STATE_FILE) as string | undefined) ?? snap.blobText
-        this.cache = { tip: commit, blobText, base: next, entries: written }
+        const freightFiles = new Map(snap.freightFiles)
+        for (const [warehouse, content] of freightChanges) {
+          if (content === null) freightFiles.delete(warehouse)
+          else {
+            const id = blobs.get(`${FREIGHT_DIR}/${freightFileName(warehouse)}`)!
+            freightFiles.set(warehouse, { id, size: Buffer.byteLength(content, 'utf8') })
+            this.freightByBlob.set(id, pick(next.freight, groups.get(warehouse) ?? []))
+          }
+        }
+        this.cache = { tip: commit, blobText, base: next, entries: written, freightFiles }
         this.options.logger.debug(`state: ${message} (${commit.slice(0, 7)}, attempt ${attempt})`)
         return { state: next, committed: true, commit, attempts: attempt }
       }
@@ -226,14 +284,51 @@ export class StateStore {
   }
 
   /**
-   * Refuses to write a state.json that this store (or any later command) would refuse to read:
-   * the write fails, naming what is big, and the branch keeps its last readable state.
+   * The freight files a write changes, by warehouse: every warehouse whose records differ from
+   * the snapshot's (all of them when the snapshot kept freight in state.json), new content or
+   * null for a warehouse left with no freight.
    */
-  private checkSize(text: string, next: State, message: string): void {
-    const bytes = Buffer.byteLength(text, 'utf8')
+  private freightFileChanges(
+    snap: Snapshot,
+    next: State,
+    groups: Map<string, string[]>
+  ): Map<string, string | null> {
+    const out = new Map<string, string | null>()
+    const changed = snap.freightFiles
+      ? changedWarehouses(snap.base.freight, next.freight)
+      : new Set(groups.keys())
+    for (const warehouse of changed) {
+      const keys = groups.get(warehouse)
+      const existing = snap.freightFiles?.get(warehouse)
+      if (!keys) {
+        if (existing) out.set(warehouse, null)
+        continue
+      }
+      const text = this.freightSerializer.serialize(warehouse, next.freight, keys)
+      if (existing?.id !== gitBlobId(text)) out.set(warehouse, text)
+    }
+    return out
+  }
+
+  /**
+   * Refuses to write a state that this store (or any later command) would refuse to read: the
+   * write fails, naming what is big, and the branch keeps its last readable state.
+   */
+  private checkSize(
+    snap: Snapshot,
+    stateText: string | undefined,
+    freightChanges: Map<string, string | null>,
+    next: State,
+    message: string
+  ): void {
+    let bytes = Buffer.byteLength(stateText ?? snap.blobText ?? '', 'utf8')
+    for (const [warehouse, ref] of snap.freightFiles ?? [])
+      if (!freightChanges.has(warehouse)) bytes += ref.size
+    for (const content of freightChanges.values())
+      if (content !== null) bytes += Buffer.byteLength(content, 'utf8')
     if (bytes <= this.maxBytes) return
     throw new WaybillError(
-      `refusing to write state.json of ${bytes} bytes (${message}): over the ${this.maxBytes}-byte limit; largest parts: ${largestParts(next).join(', ')}`,
+      `refusing to write a state of ${bytes} bytes (${message}): over the ${this.maxBytes}-byte limit; largest parts: ${largestParts(next).join(', ')}`,
       `the branch ${this.branch} was left unchanged; lower what the largest part keeps (discoveryLimit, GC limits) or report a bug if it should not grow like this`
     )
   }
@@ -317,8 +412,16 @@ export class StateStore {
   }
 
   private async load(tip: string | undefined): Promise<Snapshot> {
-    if (!tip) return { tip, entries: [], blobText: undefined, base: deepFreeze(emptyState()) }
-    const where = `state.json on branch ${this.branch} (commit ${tip.slice(0, 7)})`
+    if (!tip)
+      return {
+        tip,
+        entries: [],
+        blobText: undefined,
+        freightFiles: new Map(),
+        base: deepFreeze(emptyState())
+      }
+    const at = `on branch ${this.branch} (commit ${tip.slice(0, 7)})`
+    const where = `state.json ${at}`
     const hint = `fix or revert the last commit on branch ${this.branch} (git log ${this.branch}); Waybill never overwrites a state it cannot read`
     const entries = await this.listTree(tip)
     const file = entries.find((e) => e.name === STATE_FILE)
@@ -330,11 +433,12 @@ export class StateStore {
         `pass --state-branch (input state-branch) naming a branch only Waybill writes, e.g. waybill/state; Waybill creates it on the first write`
       )
     if (file.type !== 'blob') throw new WaybillError(`${where} is not a file`, hint)
-    if ((file.size ?? 0) > this.maxBytes)
-      throw new WaybillError(
-        `${where} is ${file.size} bytes, over the ${this.maxBytes}-byte limit`,
+    const tooBig = (what: string, bytes: number) =>
+      new WaybillError(
+        `${what} is ${bytes} bytes, over the ${this.maxBytes}-byte limit`,
         `${hint}; if the state really grew this large, lower the GC limits (keep per warehouse, promotions)`
       )
+    if ((file.size ?? 0) > this.maxBytes) throw tooBig(where, file.size ?? 0)
     const cat = await gitTry(['cat-file', 'blob', file.id], this.gitOpts())
     if (cat.code !== 0) throw new WaybillError(`could not read ${where}: ${trimOutput(cat.stderr)}`)
     const blobText = cat.stdout
@@ -352,7 +456,24 @@ export class StateStore {
         `${where} has schema version ${version}, newer than this Waybill understands (${STATE_SCHEMA_VERSION})`,
         'upgrade waybill (the state was written by a newer release); it was left unchanged'
       )
+    const keyProblem = jsonKeyProblem(blobText)
+    if (keyProblem) throw new WaybillError(`${where} is corrupt: ${keyProblem}`, hint)
     let current = doc as Record<string, unknown>
+    let freightFiles: Map<string, BlobRef> | undefined
+    let texts = [blobText]
+    let parsedFreight = new Map<string, Record<string, Freight>>()
+    if (version >= FREIGHT_FILES_VERSION) {
+      if (current.freight !== undefined && !isEmptyObject(current.freight))
+        throw new WaybillError(
+          `${where} is invalid: freight: must be empty (freight is kept in ${FREIGHT_DIR}/<warehouse>.json)`,
+          hint
+        )
+      const read = await this.readFreightFiles(entries, at, hint, file.size ?? 0)
+      current.freight = read.freight
+      freightFiles = read.files
+      texts = texts.concat(read.texts)
+      parsedFreight = read.parsed
+    }
     if (version < STATE_SCHEMA_VERSION) {
       // Migrations edit records in place: forget the lines remembered while parsing.
       this.serializer = new StateSerializer()
@@ -362,11 +483,111 @@ export class StateStore {
         `state: migrating ${STATE_FILE} from schema version ${version} to ${STATE_SCHEMA_VERSION} (${applied.map((m) => m.description).join('; ')}); written with the next change`
       )
     }
-    const keyProblem = jsonKeyProblem(blobText)
-    if (keyProblem) throw new WaybillError(`${where} is corrupt: ${keyProblem}`, hint)
-    const problems = validateState(current, blobText)
-    if (problems.length) throw new WaybillError(`${where} is invalid: ${summarize(problems)}`, hint)
-    return { tip, entries, blobText, base: deepFreeze(current as unknown as State) }
+    const problems = validateState(current, texts)
+    if (problems.length)
+      throw new WaybillError(
+        `${where} is invalid: ${summarize(problems.map((p) => inFreightFile(p, current, freightFiles)))}`,
+        hint
+      )
+    const base = deepFreeze(current as unknown as State)
+    // Only records of a state that passed validation are reused by later reads (which skip
+    // checking them again).
+    this.freightByBlob = parsedFreight
+    return { tip, entries, blobText, freightFiles, base }
+  }
+
+  /**
+   * The freight of a tip that keeps it in files (schema version 2 on): every file under
+   * FREIGHT_DIR read in one `git cat-file --batch`, files whose blob this store has parsed before
+   * reused. Refuses anything Waybill does not write there.
+   */
+  private async readFreightFiles(
+    entries: TreeEntry[],
+    at: string,
+    hint: string,
+    stateBytes: number
+  ): Promise<{
+    freight: Record<string, unknown>
+    files: Map<string, BlobRef>
+    /** Texts of the files parsed now (not reused). */
+    texts: string[]
+    /** Records by blob ID, to reuse once the whole state has been validated. */
+    parsed: Map<string, Record<string, Freight>>
+  }> {
+    const files = new Map<string, BlobRef>()
+    const dir = entries.find((e) => e.name === FREIGHT_DIR)
+    if (!dir) return { freight: {}, files, texts: [], parsed: new Map() }
+    if (dir.type !== 'tree') throw new WaybillError(`${FREIGHT_DIR} ${at} is not a folder`, hint)
+    let total = stateBytes
+    for (const e of await this.listTree(dir.id)) {
+      const warehouse = warehouseOfFile(e.name)
+      if (!warehouse || e.type !== 'blob' || e.mode !== '100644')
+        throw new WaybillError(
+          `${FREIGHT_DIR}/${sanitizeName(e.name)} ${at} is not a freight file Waybill writes (${FREIGHT_DIR}/<warehouse>.json, a plain file)`,
+          hint
+        )
+      files.set(warehouse, { id: e.id, size: e.size ?? 0 })
+      total += e.size ?? 0
+    }
+    if (total > this.maxBytes)
+      throw new WaybillError(
+        `the state ${at} (state.json and ${files.size} freight files) is ${total} bytes, over the ${this.maxBytes}-byte limit`,
+        `${hint}; if the state really grew this large, lower the GC limits (keep per warehouse, promotions)`
+      )
+    const known = new Map<string, Record<string, Freight>>()
+    const missing: string[] = []
+    for (const { id } of files.values()) {
+      const parsed = this.freightByBlob.get(id)
+      if (parsed) known.set(id, parsed)
+      else missing.push(id)
+    }
+    const blobs = await this.readBlobs(missing)
+    const freight: Record<string, unknown> = {}
+    const texts: string[] = []
+    const parsed = new Map<string, Record<string, Freight>>()
+    for (const [warehouse, { id }] of files) {
+      const name = `${FREIGHT_DIR}/${freightFileName(warehouse)} ${at}`
+      let records = known.get(id)
+      if (!records) {
+        const text = blobs.get(id)?.toString('utf8')
+        if (text === undefined) throw new WaybillError(`could not read ${name}`, hint)
+        texts.push(text)
+        try {
+          records = this.freightSerializer.parse(warehouse, text) as Record<string, Freight>
+        } catch (err) {
+          throw new WaybillError(`${name} is corrupt: ${(err as Error).message}`, hint)
+        }
+      }
+      parsed.set(id, records)
+      for (const [key, f] of Object.entries(records)) {
+        if (Object.hasOwn(freight, key))
+          throw new WaybillError(`${name} is corrupt: freight ${key} is in two files`, hint)
+        freight[key] = f
+      }
+    }
+    return { freight, files, texts, parsed }
+  }
+
+  /** Contents of blobs by ID, in one `git cat-file --batch`. */
+  private async readBlobs(ids: string[]): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>()
+    if (ids.length === 0) return out
+    const bytes = await gitBytes(['cat-file', '--batch'], {
+      ...this.gitOpts(),
+      input: ids.join('\n') + '\n'
+    })
+    let pos = 0
+    while (pos < bytes.length) {
+      const eol = bytes.indexOf(0x0a, pos)
+      if (eol < 0) break
+      const header = bytes.subarray(pos, eol).toString('utf8').split(' ')
+      pos = eol + 1
+      if (header[1] === 'missing' || header.length !== 3) continue
+      const size = Number(header[2])
+      out.set(header[0], bytes.subarray(pos, pos + size))
+      pos += size + 1
+    }
+    return out
   }
 
   private async entries(snap: Snapshot): Promise<TreeEntry[]> {
@@ -397,20 +618,20 @@ export class StateStore {
   private async writeCommit(
     snap: Snapshot,
     entries: TreeEntry[],
-    changes: Map<string, string | Buffer>,
+    changes: Map<string, FileChange>,
     message: string
-  ): Promise<{ commit: string; entries: TreeEntry[] }> {
-    const blobs = new Map<string, string>()
-    for (const [name, content] of changes) {
-      const id = await git(['hash-object', '-w', '--stdin'], { ...this.gitOpts(), input: content })
-      blobs.set(name, id)
-    }
-    const { id: tree, entries: written } = await this.writeTree(entries, blobs)
+  ): Promise<{ commit: string; entries: TreeEntry[]; blobs: Map<string, string> }> {
+    const written = [...changes].filter((c): c is [string, string | Buffer] => c[1] !== null)
+    const ids = await this.hashObjects(written.map(([, content]) => content))
+    const blobs = new Map(written.map(([name], i) => [name, ids[i]]))
+    const tree = new Map<string, string | null>(blobs)
+    for (const [name, content] of changes) if (content === null) tree.set(name, null)
+    const { id: treeId, entries: top } = await this.writeTree(entries, tree)
     const author = this.options.author ?? {
       name: process.env.WAYBILL_GIT_AUTHOR_NAME || WAYBILL_GIT_IDENTITY.name,
       email: process.env.WAYBILL_GIT_AUTHOR_EMAIL || WAYBILL_GIT_IDENTITY.email
     }
-    const args = ['commit-tree', tree, '-F', '-']
+    const args = ['commit-tree', treeId, '-F', '-']
     if (snap.tip) args.splice(2, 0, '-p', snap.tip)
     const commit = await git(args, {
       ...this.gitOpts(),
@@ -423,20 +644,50 @@ export class StateStore {
         })
       }
     })
-    return { commit, entries: written }
+    return { commit, entries: top, blobs }
   }
 
-  /** Writes a tree: `entries` with `blobs` (path → blob ID) replacing or adding files; nested paths supported. */
+  /**
+   * Writes blobs and returns their IDs in order: one `git hash-object` for one blob, one
+   * `--stdin-paths` run over a private temporary folder for many (a first write of the freight
+   * files of 1,000 warehouses is one process, not 1,000).
+   */
+  private async hashObjects(contents: Array<string | Buffer>): Promise<string[]> {
+    if (contents.length === 0) return []
+    const hash = (args: string[], input: string | Buffer) =>
+      git(['hash-object', '-w', '--no-filters', ...args], { ...this.gitOpts(), input })
+    if (contents.length === 1) return [await hash(['--stdin'], contents[0])]
+    const dir = fs.mkdtempSync(`${os.tmpdir()}/waybill-blobs-`)
+    try {
+      const paths = contents.map((content, i) => {
+        const file = `${dir}/${i}`
+        fs.writeFileSync(file, content, { flag: 'wx', mode: 0o600 })
+        return file
+      })
+      const ids = (await hash(['--stdin-paths'], paths.join('\n') + '\n')).split('\n')
+      if (ids.length !== contents.length)
+        throw new WaybillError(`git hash-object wrote ${ids.length} of ${contents.length} blobs`)
+      return ids
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  /**
+   * Writes a tree: `entries` with `changes` (path → blob ID, or null to remove) applied; nested
+   * paths supported, and a folder left empty is removed.
+   */
   private async writeTree(
     entries: TreeEntry[],
-    blobs: Map<string, string>
+    changes: Map<string, string | null>
   ): Promise<{ id: string; entries: TreeEntry[] }> {
     const byName = new Map(entries.map((e) => [e.name, e]))
-    const nested = new Map<string, Map<string, string>>()
-    for (const [name, id] of blobs) {
+    const nested = new Map<string, Map<string, string | null>>()
+    for (const [name, id] of changes) {
       const slash = name.indexOf('/')
       if (slash < 0) {
-        byName.set(name, { mode: '100644', type: 'blob', id, name })
+        if (id === null) byName.delete(name)
+        else byName.set(name, { mode: '100644', type: 'blob', id, name })
         continue
       }
       const dir = name.slice(0, slash)
@@ -446,8 +697,9 @@ export class StateStore {
     for (const [dir, sub] of nested) {
       const existing = byName.get(dir)
       const subEntries = existing?.type === 'tree' ? await this.listTree(existing.id) : []
-      const { id } = await this.writeTree(subEntries, sub)
-      byName.set(dir, { mode: '040000', type: 'tree', id, name: dir })
+      const { id, entries: left } = await this.writeTree(subEntries, sub)
+      if (left.length === 0) byName.delete(dir)
+      else byName.set(dir, { mode: '040000', type: 'tree', id, name: dir })
     }
     const all = [...byName.values()]
     const input = all.map((e) => `${e.mode} ${e.type} ${e.id}\t${e.name}\0`).join('')
@@ -496,10 +748,41 @@ export class StateStore {
   }
 }
 
+/** The first schema version that keeps freight in FREIGHT_DIR instead of state.json. */
+const FREIGHT_FILES_VERSION = 2
+
+const isEmptyObject = (v: unknown) =>
+  !!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0
+
+/** A file name from the branch, safe to print (it is someone else's text). */
+const sanitizeName = (name: string) => JSON.stringify(name.slice(0, 100)).slice(1, -1)
+
+/** A problem with a freight record, naming the file the record came from. */
+function inFreightFile(
+  problem: string,
+  doc: Record<string, unknown>,
+  files: Map<string, BlobRef> | undefined
+): string {
+  const key = /^freight\.([0-9a-f]{40})\b/.exec(problem)?.[1]
+  if (!key || !files) return problem
+  const warehouse = (doc.freight as Record<string, Freight>)[key]?.origin?.name
+  return files.has(warehouse)
+    ? `${problem} (in ${FREIGHT_DIR}/${freightFileName(warehouse)})`
+    : problem
+}
+
+/** The records of `keys` in a freight map (the same objects). */
+function pick(freight: Record<string, Freight>, keys: readonly string[]): Record<string, Freight> {
+  const out: Record<string, Freight> = {}
+  for (const key of keys) out[key] = freight[key]
+  return out
+}
+
 function checkFileName(name: string): void {
   const parts = name.split('/')
   if (
     name === STATE_FILE ||
+    parts[0] === FREIGHT_DIR ||
     name.startsWith('/') ||
     parts.some((p) => p === '' || p === '.' || p === '..' || p === '.git') ||
     hasControlCharacter(name) ||

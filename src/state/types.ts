@@ -1,10 +1,11 @@
 import type { Freight, FreightOrigin } from '../freight/types.js'
 
 /**
- * The whole of Waybill's state: one JSON document (`state.json`) on the state branch.
+ * The whole of Waybill's state: one JSON document. On the state branch it is `state.json` plus
+ * one file of freight per warehouse (`freight/<warehouse>.json`, from schema version 2).
  * Every field is plain JSON so that a mutator can be a pure function of the old document.
  */
-export const STATE_SCHEMA_VERSION = 1
+export const STATE_SCHEMA_VERSION = 2
 
 export interface State {
   schemaVersion: number

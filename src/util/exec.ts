@@ -21,6 +21,8 @@ export interface RunResult {
   stdout: string
   stderr: string
   code: number | null
+  /** stdout as bytes, for output that is not text (e.g. `git cat-file --batch`). */
+  stdoutBytes?: Buffer
 }
 
 /** A child printed more than RunOptions.maxOutputBytes; it was stopped. */
@@ -168,8 +170,10 @@ export function runTool(
     })
     child.on('close', (code) => {
       if (overflow) return reject(overflow)
+      const stdoutBytes = Buffer.concat(out)
       const result = {
-        stdout: Buffer.concat(out).toString('utf8'),
+        stdout: stdoutBytes.toString('utf8'),
+        stdoutBytes,
         stderr: Buffer.concat(err).toString('utf8'),
         code
       }
