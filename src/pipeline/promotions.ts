@@ -3,6 +3,7 @@ import type { ProjectModel } from '../config/index.js'
 import type { Freight } from '../freight/types.js'
 import { originKey } from '../freight/types.js'
 import { inflateSteps, type StepVar } from '../promotion/tasks.js'
+import { draftOverlay } from '../state/draft.js'
 import { compact } from '../state/serialize.js'
 import type { StepEffect } from '../steps/types.js'
 import type { FreightCollection, HealthCheck, Promotion, State } from '../state/types.js'
@@ -22,11 +23,90 @@ export function isTerminal(p: Promotion): boolean {
   return isTerminalPhase(p.phase)
 }
 
+const byName = (a: { name: string }, b: { name: string }) =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+
 /** Promotions of a stage in creation order (names embed a ULID, so lexical order is creation order). */
 export function stagePromotions(state: State, stage: string): Promotion[] {
+  const keys = indexedStageKeys(state.promotions, stage)
+  // Read through state.promotions so that a draft hands out its own (writable) records.
+  if (keys) return keys.map((key) => state.promotions[key])
   return Object.values(state.promotions)
     .filter((p) => p.stage === stage)
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .sort(byName)
+}
+
+/** A key of a promotions map and the name of the promotion it holds. */
+interface KeyedName {
+  key: string
+  name: string
+}
+
+/** The keys of a promotions map by stage, each stage's in stagePromotions order. */
+type KeysByStage = Map<string, KeyedName[]>
+
+/** Per frozen promotions map; null when a record is not frozen or unnamed (so only a scan can tell). */
+const byStageCache = new WeakMap<object, KeysByStage | null>()
+
+function isFrozenNamedRecord(p: unknown): p is Promotion {
+  return (
+    typeof p === 'object' &&
+    p !== null &&
+    Object.isFrozen(p) &&
+    typeof (p as { name?: unknown }).name === 'string'
+  )
+}
+
+function indexByStage(promotions: Record<string, Promotion>): KeysByStage | null {
+  const index: KeysByStage = new Map()
+  for (const [key, p] of Object.entries(promotions)) {
+    if (!isFrozenNamedRecord(p)) return null
+    const { stage, name } = p
+    const group = index.get(stage)
+    if (group) group.push({ key, name })
+    else index.set(stage, [{ key, name }])
+  }
+  for (const group of index.values()) group.sort(byName)
+  return index
+}
+
+function frozenIndex(promotions: Record<string, Promotion>): KeysByStage | null {
+  let index = byStageCache.get(promotions)
+  if (index === undefined) {
+    index = indexByStage(promotions)
+    byStageCache.set(promotions, index)
+  }
+  return index
+}
+
+const hasRepeatedName = (sorted: KeyedName[]) =>
+  sorted.some((e, i) => i > 0 && e.name === sorted[i - 1].name)
+
+/**
+ * The keys of a stage's promotions in stagePromotions order, from the index of the frozen map
+ * `promotions` is (or is a draft of) with the draft's changed keys read afresh; undefined when
+ * only a scan can tell. A name found twice leaves the order to the map's key order: scan.
+ */
+function indexedStageKeys(
+  promotions: Record<string, Promotion>,
+  stage: string
+): string[] | undefined {
+  const overlay = draftOverlay(promotions)
+  const index = overlay && frozenIndex(overlay.base)
+  if (!overlay || !index) return undefined
+  const indexed = index.get(stage) ?? []
+  const { changedKeys } = overlay
+  if (changedKeys.size === 0) return indexed.map((e) => e.key)
+  const entries = indexed.filter((e) => !changedKeys.has(e.key))
+  for (const key of changedKeys) {
+    // Deleted keys read undefined; promotions of another stage are skipped.
+    const p = promotions[key] as Promotion | undefined
+    if (p?.stage !== stage) continue
+    if (typeof p.name !== 'string') return undefined
+    entries.push({ key, name: p.name })
+  }
+  entries.sort(byName)
+  return hasRepeatedName(entries) ? undefined : entries.map((e) => e.key)
 }
 
 /** The promotion a stage works on next: the one in progress, else the oldest pending one. */

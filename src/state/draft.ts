@@ -18,6 +18,10 @@ interface DraftState {
   finalized: boolean
   array: boolean
   proxy: object
+  /** Its key in the parent draft. */
+  key?: PropertyKey
+  /** Keys of an object draft written, deleted, or whose child draft was written (draftOverlay). */
+  changedKeys?: Set<string>
 }
 
 type Json = Record<PropertyKey, unknown>
@@ -37,10 +41,19 @@ function prepareCopy(s: DraftState): Json {
   return s.copy
 }
 
-function markModified(s: DraftState): void {
+function recordChangedKey(s: DraftState, key: PropertyKey | undefined): void {
+  if (s.array || typeof key !== 'string') return
+  if (!s.changedKeys) s.changedKeys = new Set()
+  s.changedKeys.add(key)
+}
+
+/** Marks `prop` of `s` changed, and `s` and its ancestors modified (each noted under its key). */
+function markModified(s: DraftState, prop: PropertyKey): void {
+  recordChangedKey(s, prop)
   for (let x: DraftState | undefined = s; x && !x.modified; x = x.parent) {
     x.modified = true
     prepareCopy(x)
+    if (x.parent) recordChangedKey(x.parent, x.key)
   }
 }
 
@@ -60,7 +73,7 @@ const handler: ProxyHandler<object> = {
     if (!isObject(value) || draftOf(value) || !Object.isFrozen(value)) return value
     // A base object: hand out a child draft, kept in the (unmodified) copy.
     if (value !== s.base[prop]) return value
-    const child = createDraftState(value as Json, s)
+    const child = createDraftState(value as Json, s, prop)
     prepareCopy(s)[prop] = child.proxy
     return child.proxy
   },
@@ -74,7 +87,7 @@ const handler: ProxyHandler<object> = {
         current === value || (draftOf(current) !== undefined && draftOf(current)?.base === value)
       if (same && (prop in src || value !== undefined)) return true
     }
-    markModified(s)
+    markModified(s, prop)
     s.copy![prop] = value
     return true
   },
@@ -82,7 +95,7 @@ const handler: ProxyHandler<object> = {
     const s = stateOf(target)
     assertLive(s)
     if (!Object.prototype.hasOwnProperty.call(source(s), prop)) return true
-    markModified(s)
+    markModified(s, prop)
     delete s.copy![prop]
     return true
   },
@@ -122,9 +135,9 @@ function stateOf(target: object): DraftState {
     : (target as { s: DraftState }).s
 }
 
-function createDraftState(base: Json, parent?: DraftState): DraftState {
+function createDraftState(base: Json, parent?: DraftState, key?: PropertyKey): DraftState {
   const array = Array.isArray(base)
-  const s: DraftState = { base, parent, modified: false, finalized: false, array, proxy: {} }
+  const s: DraftState = { base, parent, key, modified: false, finalized: false, array, proxy: {} }
   // The proxy target is a private stand-in, never the frozen base (Proxy invariants).
   const target = array ? [s] : { s }
   s.proxy = new Proxy(target, handler)
@@ -198,4 +211,32 @@ export function unchangedBase<T>(v: T): T | undefined {
   const s = draftOf(v)
   if (!s) return Object.isFrozen(v) ? v : undefined
   return s.modified ? undefined : (s.base as T)
+}
+
+/** A draft seen as its frozen base plus the keys of that level that may differ from it. */
+export interface DraftOverlay<T> {
+  base: T
+  /**
+   * Keys written, deleted or added at this level, or whose value is a draft something was written
+   * to: every other key still holds its base value (or an unchanged draft of it). Live: it grows
+   * as the mutator goes on.
+   */
+  changedKeys: ReadonlySet<string>
+}
+
+const NO_KEYS: ReadonlySet<string> = new Set()
+
+/**
+ * An object (not an array: a splice shifts every key) as a frozen object plus the keys in which it
+ * differs from it: a frozen `v` is its own base with no changed keys, a draft its base and the
+ * keys written at (or below) it, a finished draft its result; else undefined. Lets readers keep an
+ * index per frozen object (WeakMap) and patch in the few changed keys, where unchangedBase() gives
+ * up at the first write.
+ */
+export function draftOverlay<T>(v: T): DraftOverlay<T> | undefined {
+  if (!isObject(v) || Array.isArray(v)) return undefined
+  const s = draftOf(v)
+  if (!s) return Object.isFrozen(v) ? { base: v, changedKeys: NO_KEYS } : undefined
+  if (s.finalized) return { base: finalize(s) as T, changedKeys: NO_KEYS }
+  return { base: s.base as T, changedKeys: s.changedKeys ?? NO_KEYS }
 }
