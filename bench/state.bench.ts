@@ -8,7 +8,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { StateStore } from '../src/state/store.js'
-import { StateSerializer, jsonKeyProblem, serializeState } from '../src/state/serialize.js'
+import { StateSerializer, jsonKeyProblem } from '../src/state/serialize.js'
+import { FreightFileSerializer, warehouseOfFile } from '../src/state/freight-files.js'
 import { validateState } from '../src/state/schema.js'
 import { deepFreeze } from '../src/state/draft.js'
 import { emptyStageState, emptyState, type State } from '../src/state/types.js'
@@ -88,6 +89,16 @@ function bigState(): State {
   return state
 }
 
+/** Every file at a commit of the state branch, with its size. */
+function branchFiles(bare: string, commit: string): Array<{ path: string; bytes: number }> {
+  return sh('git', ['--git-dir', bare, 'ls-tree', '-r', '-l', commit], bare)
+    .split('\n')
+    .map((line) => {
+      const [meta, file] = line.split('\t')
+      return { path: file, bytes: Number(meta.trim().split(/\s+/)[3]) }
+    })
+}
+
 async function main() {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-bench-state-'))
   try {
@@ -107,9 +118,9 @@ async function main() {
       Object.assign(d, initial)
       return 'bench: seed'
     })
-    const text = serializeState(initial)
+    const seedTip = sh('git', ['--git-dir', bare, 'rev-parse', `refs/heads/${BRANCH}`])
     console.log(
-      `seeded ${FREIGHT} freight (${KINDS.join(', ')}), ${STAGES} stages in ${Math.round(performance.now() - t0)} ms; state.json ${(Buffer.byteLength(text) / 1e6).toFixed(2)} MB`
+      `seeded ${FREIGHT} freight (${KINDS.join(', ')}), ${STAGES} stages in ${Math.round(performance.now() - t0)} ms; ${branchFiles(bare, seedTip).length} files`
     )
 
     // Waybill: one store, as a command would hold it after reading the state.
@@ -117,14 +128,14 @@ async function main() {
     await store.read()
     const before = { ...store.stats }
     const ours: number[] = []
-    let lastText = ''
+    const ourCommits: string[] = []
     for (let i = 0; i < RUNS; i++) {
-      const f = makeFreight('warehouse-new', 100_000 + i)
+      const f = makeFreight(`warehouse-${i % WAREHOUSES}`, 100_000 + i)
       const t = performance.now()
       const res = await store.update((d) => addFreight(d, f))
       ours.push(performance.now() - t)
-      if (!res.committed) throw new Error('update did not commit')
-      lastText = serializeState(res.state)
+      if (!res.committed || !res.commit) throw new Error('update did not commit')
+      ourCommits.push(res.commit)
     }
     const fetchesPerUpdate = (store.stats.fetches - before.fetches) / RUNS
     const pushesPerUpdate = (store.stats.pushes - before.pushes) / RUNS
@@ -147,46 +158,66 @@ async function main() {
       await new StateStore({ repoDir: work, remote: 'origin', branch: BRANCH, logger }).read()
       reads.push(performance.now() - t)
     }
-    const headText = execFileSync(
-      'git',
-      ['--git-dir', bare, 'cat-file', 'blob', `${BRANCH}:state.json`],
-      { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }
-    )
+    // In process: parse, key scan, validation and freezing of every file at the tip.
+    const tip = ourCommits[ourCommits.length - 1]
+    const texts = branchFiles(bare, tip).map(({ path: file }) => ({
+      file,
+      text: execFileSync('git', ['--git-dir', bare, 'cat-file', 'blob', `${tip}:${file}`], {
+        encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024
+      })
+    }))
     const parses: number[] = []
     for (let i = 0; i < RUNS; i++) {
       const t = performance.now()
-      const doc = new StateSerializer().parse(headText)
-      if (jsonKeyProblem(headText) || validateState(doc, [headText]).length)
+      const files = new FreightFileSerializer()
+      let doc: Record<string, unknown> = {}
+      const freight: Record<string, unknown> = {}
+      for (const { file, text } of texts) {
+        if (file === 'state.json') {
+          doc = new StateSerializer().parse(text) as Record<string, unknown>
+          if (jsonKeyProblem(text)) throw new Error('state.json has a key problem')
+        } else Object.assign(freight, files.parse(warehouseOfFile(path.basename(file))!, text))
+      }
+      doc.freight = freight
+      if (
+        validateState(
+          doc,
+          texts.map((t) => t.text)
+        ).length
+      )
         throw new Error('the state does not validate')
       deepFreeze(doc)
       parses.push(performance.now() - t)
     }
 
-    // Baseline: plain commit + push of the same file in a working clone (content precomputed).
+    // Baseline: the same changes (the files each of our commits changed, contents precomputed)
+    // written, committed and pushed with plain git in a working clone.
+    run(work, 'push', '-q', baseBare, `${seedTip}:refs/heads/${BRANCH}`)
     const clone = path.join(root, 'baseline-work')
-    run(root, 'init', '-q', clone)
-    run(clone, 'remote', 'add', 'origin', baseBare)
-    fs.writeFileSync(path.join(clone, 'state.json'), text)
-    run(clone, 'add', 'state.json')
-    run(clone, 'commit', '-q', '-m', 'seed')
-    run(clone, 'push', '-q', 'origin', `HEAD:refs/heads/${BRANCH}`)
-    const contents: string[] = []
-    for (let i = 0; i < RUNS; i++) {
-      // The same kind of change: one more freight line in a file of the same size.
-      const s = JSON.parse(lastText) as State
-      addFreight(s, makeFreight('warehouse-base', 300_000 + i))
-      contents.push(serializeState(s))
-    }
+    run(root, 'clone', '-q', '--branch', BRANCH, baseBare, clone)
+    const changes = ourCommits.map((c) =>
+      run(work, 'diff-tree', '-r', '--name-only', '--no-commit-id', `${c}~1`, c)
+        .split('\n')
+        .map((file) => ({ file, text: run(work, 'cat-file', 'blob', `${c}:${file}`) + '\n' }))
+    )
     const base: number[] = []
     for (let i = 0; i < RUNS; i++) {
       const t = performance.now()
-      fs.writeFileSync(path.join(clone, 'state.json'), contents[i])
-      run(clone, 'commit', '-q', '-m', `freight: add ${i}`, '--', 'state.json')
+      for (const { file, text } of changes[i]) {
+        fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true })
+        fs.writeFileSync(path.join(clone, file), text)
+      }
+      run(clone, 'add', '--', ...changes[i].map((c) => c.file))
+      run(clone, 'commit', '-q', '-m', `freight: add ${i}`)
       run(clone, 'push', '-q', 'origin', `HEAD:refs/heads/${BRANCH}`)
       base.push(performance.now() - t)
     }
 
-    const size = Buffer.byteLength(lastText)
+    const files = branchFiles(bare, tip)
+    const size = files.reduce((sum, f) => sum + f.bytes, 0)
+    const largest = files.reduce((a, b) => (b.bytes > a.bytes ? b : a))
+    const written = changes.flat().reduce((sum, c) => sum + Buffer.byteLength(c.text), 0) / RUNS
     const m = median(ours)
     const b = median(base)
     console.log(`update() median:            ${m.toFixed(1)} ms  (${RUNS} runs)`)
@@ -198,7 +229,10 @@ async function main() {
     console.log(
       `fetches per update:         ${fetchesPerUpdate}  pushes per update: ${pushesPerUpdate}`
     )
-    console.log(`state.json size:            ${(size / 1e6).toFixed(2)} MB  (target <= 5 MB)`)
+    console.log(
+      `state size:                 ${(size / 1e6).toFixed(2)} MB in ${files.length} files (target <= 5 MB); largest ${largest.path} ${(largest.bytes / 1e6).toFixed(2)} MB`
+    )
+    console.log(`bytes written per update:   ${(written / 1e3).toFixed(0)} kB (files changed)`)
     const ok = m / b <= 1.5 && size <= 5e6 && fetchesPerUpdate <= 1 && median(reads) <= 300
     if (!ok) {
       console.log('TARGET MISSED')

@@ -626,7 +626,17 @@ export class StateStore {
     const blobs = new Map(written.map(([name], i) => [name, ids[i]]))
     const tree = new Map<string, string | null>(blobs)
     for (const [name, content] of changes) if (content === null) tree.set(name, null)
-    const { id: treeId, entries: top } = await this.writeTree(entries, tree)
+    // The freight folder's entries are known from the snapshot: no `ls-tree` to list them.
+    const known = new Map<string, TreeEntry[]>()
+    if (snap.freightFiles)
+      known.set(
+        FREIGHT_DIR,
+        [...snap.freightFiles].map(([warehouse, { id, size }]) => {
+          const name = freightFileName(warehouse)!
+          return { mode: '100644', type: 'blob', id, size, name }
+        })
+      )
+    const { id: treeId, entries: top } = await this.writeTree(entries, tree, known)
     const author = this.options.author ?? {
       name: process.env.WAYBILL_GIT_AUTHOR_NAME || WAYBILL_GIT_IDENTITY.name,
       email: process.env.WAYBILL_GIT_AUTHOR_EMAIL || WAYBILL_GIT_IDENTITY.email
@@ -679,7 +689,8 @@ export class StateStore {
    */
   private async writeTree(
     entries: TreeEntry[],
-    changes: Map<string, string | null>
+    changes: Map<string, string | null>,
+    knownFolders = new Map<string, TreeEntry[]>()
   ): Promise<{ id: string; entries: TreeEntry[] }> {
     const byName = new Map(entries.map((e) => [e.name, e]))
     const nested = new Map<string, Map<string, string | null>>()
@@ -696,7 +707,10 @@ export class StateStore {
     }
     for (const [dir, sub] of nested) {
       const existing = byName.get(dir)
-      const subEntries = existing?.type === 'tree' ? await this.listTree(existing.id) : []
+      const subEntries =
+        existing?.type !== 'tree'
+          ? []
+          : (knownFolders.get(dir) ?? (await this.listTree(existing.id)))
       const { id, entries: left } = await this.writeTree(subEntries, sub)
       if (left.length === 0) byName.delete(dir)
       else byName.set(dir, { mode: '040000', type: 'tree', id, name: dir })
