@@ -126,7 +126,11 @@ describe('freight kept as one file per warehouse', () => {
     // hash-object, mktree ×2, commit-tree, push (a per-file hash would be 40 more).
     expect(gitStats.spawned - spawned).toBeLessThan(10)
     expect(freightFilesOn(repo.bare, BRANCH)).toHaveLength(40)
-    expect(Object.keys((await open().read()).freight)).toHaveLength(40)
+    // A new store reads them all with fetch, rev-parse, one ls-tree and one cat-file --batch.
+    const reader = open()
+    const beforeRead = gitStats.spawned
+    expect(Object.keys((await reader.read()).freight)).toHaveLength(40)
+    expect(gitStats.spawned - beforeRead).toBe(4)
   })
 
   it('migrates a version-1 state (freight inside state.json) with the next write', async () => {

@@ -423,8 +423,9 @@ export class StateStore {
     const at = `on branch ${this.branch} (commit ${tip.slice(0, 7)})`
     const where = `state.json ${at}`
     const hint = `fix or revert the last commit on branch ${this.branch} (git log ${this.branch}); Waybill never overwrites a state it cannot read`
-    const entries = await this.listTree(tip)
-    const file = entries.find((e) => e.name === STATE_FILE)
+    // One listing of state.json and the freight folder, one read of every blob needed.
+    const listed = await this.listTree(tip, [STATE_FILE, FREIGHT_DIR])
+    const file = listed.find((e) => e.name === STATE_FILE)
     if (!file)
       // Every commit Waybill makes on its branch carries state.json: a branch without one (main,
       // a stage branch) holds someone else's content, and Waybill's commits would mix into it.
@@ -439,9 +440,18 @@ export class StateStore {
         `${hint}; if the state really grew this large, lower the GC limits (keep per warehouse, promotions)`
       )
     if ((file.size ?? 0) > this.maxBytes) throw tooBig(where, file.size ?? 0)
-    const cat = await gitTry(['cat-file', 'blob', file.id], this.gitOpts())
-    if (cat.code !== 0) throw new WaybillError(`could not read ${where}: ${trimOutput(cat.stderr)}`)
-    const blobText = cat.stdout
+    const freightRefs = freightFileRefs(listed, at, hint)
+    let total = file.size ?? 0
+    for (const ref of freightRefs.values()) total += ref.size
+    if (total > this.maxBytes)
+      throw tooBig(`the state ${at} (state.json and ${freightRefs.size} freight files)`, total)
+    const unparsed = [...freightRefs.values()]
+      .map((ref) => ref.id)
+      .filter((id) => !this.freightByBlob.has(id))
+    const blobs = await this.readBlobs([file.id, ...unparsed])
+    const stateBlob = blobs.get(file.id)
+    if (!stateBlob) throw new WaybillError(`could not read ${where}`, hint)
+    const blobText = stateBlob.toString('utf8')
     let doc: unknown
     try {
       doc = this.serializer.parse(blobText)
@@ -468,7 +478,7 @@ export class StateStore {
           `${where} is invalid: freight: must be empty (freight is kept in ${FREIGHT_DIR}/<warehouse>.json)`,
           hint
         )
-      const read = await this.readFreightFiles(entries, at, hint, file.size ?? 0)
+      const read = this.parseFreightFiles(freightRefs, blobs, at, hint)
       current.freight = read.freight
       freightFiles = read.files
       texts = texts.concat(read.texts)
@@ -493,61 +503,32 @@ export class StateStore {
     // Only records of a state that passed validation are reused by later reads (which skip
     // checking them again).
     this.freightByBlob = parsedFreight
-    return { tip, entries, blobText, freightFiles, base }
+    return { tip, blobText, freightFiles, base }
   }
 
   /**
-   * The freight of a tip that keeps it in files (schema version 2 on): every file under
-   * FREIGHT_DIR read in one `git cat-file --batch`, files whose blob this store has parsed before
-   * reused. Refuses anything Waybill does not write there.
+   * The freight of a tip that keeps it in files (schema version 2 on), from the blobs read with
+   * state.json; files whose blob this store has parsed before are reused.
    */
-  private async readFreightFiles(
-    entries: TreeEntry[],
+  private parseFreightFiles(
+    files: Map<string, BlobRef>,
+    blobs: Map<string, Buffer>,
     at: string,
-    hint: string,
-    stateBytes: number
-  ): Promise<{
+    hint: string
+  ): {
     freight: Record<string, unknown>
     files: Map<string, BlobRef>
     /** Texts of the files parsed now (not reused). */
     texts: string[]
     /** Records by blob ID, to reuse once the whole state has been validated. */
     parsed: Map<string, Record<string, Freight>>
-  }> {
-    const files = new Map<string, BlobRef>()
-    const dir = entries.find((e) => e.name === FREIGHT_DIR)
-    if (!dir) return { freight: {}, files, texts: [], parsed: new Map() }
-    if (dir.type !== 'tree') throw new WaybillError(`${FREIGHT_DIR} ${at} is not a folder`, hint)
-    let total = stateBytes
-    for (const e of await this.listTree(dir.id)) {
-      const warehouse = warehouseOfFile(e.name)
-      if (!warehouse || e.type !== 'blob' || e.mode !== '100644')
-        throw new WaybillError(
-          `${FREIGHT_DIR}/${sanitizeName(e.name)} ${at} is not a freight file Waybill writes (${FREIGHT_DIR}/<warehouse>.json, a plain file)`,
-          hint
-        )
-      files.set(warehouse, { id: e.id, size: e.size ?? 0 })
-      total += e.size ?? 0
-    }
-    if (total > this.maxBytes)
-      throw new WaybillError(
-        `the state ${at} (state.json and ${files.size} freight files) is ${total} bytes, over the ${this.maxBytes}-byte limit`,
-        `${hint}; if the state really grew this large, lower the GC limits (keep per warehouse, promotions)`
-      )
-    const known = new Map<string, Record<string, Freight>>()
-    const missing: string[] = []
-    for (const { id } of files.values()) {
-      const parsed = this.freightByBlob.get(id)
-      if (parsed) known.set(id, parsed)
-      else missing.push(id)
-    }
-    const blobs = await this.readBlobs(missing)
+  } {
     const freight: Record<string, unknown> = {}
     const texts: string[] = []
     const parsed = new Map<string, Record<string, Freight>>()
     for (const [warehouse, { id }] of files) {
       const name = `${FREIGHT_DIR}/${freightFileName(warehouse)} ${at}`
-      let records = known.get(id)
+      let records = this.freightByBlob.get(id)
       if (!records) {
         const text = blobs.get(id)?.toString('utf8')
         if (text === undefined) throw new WaybillError(`could not read ${name}`, hint)
@@ -595,8 +576,15 @@ export class StateStore {
     return snap.entries
   }
 
-  private async listTree(treeish: string): Promise<TreeEntry[]> {
-    const out = await git(['ls-tree', '-l', '-z', treeish], this.gitOpts())
+  /**
+   * Entries of a tree; with `paths`, only those paths, recursively (with the folders themselves),
+   * their `name` being the path from the root.
+   */
+  private async listTree(treeish: string, paths?: string[]): Promise<TreeEntry[]> {
+    const args = paths
+      ? ['ls-tree', '-r', '-t', '-l', '-z', treeish, '--', ...paths]
+      : ['ls-tree', '-l', '-z', treeish]
+    const out = await git(args, this.gitOpts())
     const entries: TreeEntry[] = []
     for (const rec of out.split('\0')) {
       if (!rec) continue
@@ -770,6 +758,30 @@ const isEmptyObject = (v: unknown) =>
 
 /** A file name from the branch, safe to print (it is someone else's text). */
 const sanitizeName = (name: string) => JSON.stringify(name.slice(0, 100)).slice(1, -1)
+
+/**
+ * The freight files in a recursive listing of state.json and the freight folder, by warehouse;
+ * throws when the folder holds anything Waybill does not write there.
+ */
+function freightFileRefs(listed: TreeEntry[], at: string, hint: string): Map<string, BlobRef> {
+  const files = new Map<string, BlobRef>()
+  for (const e of listed) {
+    if (e.name === STATE_FILE) continue
+    if (e.name === FREIGHT_DIR) {
+      if (e.type !== 'tree') throw new WaybillError(`${FREIGHT_DIR} ${at} is not a folder`, hint)
+      continue
+    }
+    const fileName = e.name.slice(FREIGHT_DIR.length + 1)
+    const warehouse = warehouseOfFile(fileName)
+    if (!warehouse || e.type !== 'blob' || e.mode !== '100644')
+      throw new WaybillError(
+        `${FREIGHT_DIR}/${sanitizeName(fileName)} ${at} is not a freight file Waybill writes (${FREIGHT_DIR}/<warehouse>.json, a plain file)`,
+        hint
+      )
+    files.set(warehouse, { id: e.id, size: e.size ?? 0 })
+  }
+  return files
+}
 
 /** A problem with a freight record, naming the file the record came from. */
 function inFreightFile(
