@@ -81,6 +81,19 @@ spec:
     expect(status.summary).toContain(`prod: frozen until ${until}`)
     const text = await world.run(gitops, 'status')
     expect(text.logs).toContain(`frozen until ${until}`)
+    // The published page marks the frozen stage, and only it.
+    expect((await world.run(gitops, 'status', { publish: true })).exitCode).toBe(0)
+    const page = world.file(gitops, 'waybill/state', 'index.html')!
+    const frozenMarks = [...page.matchAll(/<span class="frozen">❄ ([^<]*)<\/span>/g)].map(
+      (m) => m[1]
+    )
+    expect(frozenMarks).toHaveLength(2)
+    expect(frozenMarks).toContain(
+      `frozen until ${until} (frozen by Deny window &#39;release-freeze&#39;)`
+    )
+    expect(frozenMarks).toContain(
+      'frozen until 2099-12-31T00:00:00.000Z (frozen by Deny window &#39;hotfix-lock&#39;)'
+    )
 
     const plan = await world.run(gitops, 'plan', {}, { json: true })
     expect(JSON.parse(plan.outputs!.matrix).include).toEqual([])

@@ -116,14 +116,14 @@ describe('freight kept as one file per warehouse', () => {
     expect((await open().read()).freight).toEqual({})
   })
 
-  it('writes the files of 40 warehouses with one git hash-object, not one per file', async () => {
+  it('writes the files of 40 warehouses with one git process, not one per file', async () => {
     const { repo, open } = setup()
     const freight = Array.from({ length: 40 }, (_, i) => makeFreight(`service-${i}`, i))
     const store = open()
     await store.read()
     const spawned = gitStats.spawned
     await store.update(withFreight(...freight))
-    // hash-object, mktree ×2, commit-tree, push (a per-file hash would be 40 more).
+    // fast-import, mktree ×2, commit-tree, push (a per-file hash would be 40 more).
     expect(gitStats.spawned - spawned).toBeLessThan(10)
     expect(freightFilesOn(repo.bare, BRANCH)).toHaveLength(40)
     // A new store reads them all with fetch, rev-parse, one ls-tree and one cat-file --batch.

@@ -1,5 +1,4 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import {
   git,
   gitBytes,
@@ -646,29 +645,26 @@ export class StateStore {
   }
 
   /**
-   * Writes blobs and returns their IDs in order: one `git hash-object` for one blob, one
-   * `--stdin-paths` run over a private temporary folder for many (a first write of the freight
-   * files of 1,000 warehouses is one process, not 1,000).
+   * Writes blobs and returns their IDs in order, with one `git fast-import` however many there are
+   * (a first write of the freight files of 1,000 warehouses is one process, not 1,000) and no
+   * temporary files.
    */
   private async hashObjects(contents: Array<string | Buffer>): Promise<string[]> {
     if (contents.length === 0) return []
-    const hash = (args: string[], input: string | Buffer) =>
-      git(['hash-object', '-w', '--no-filters', ...args], { ...this.gitOpts(), input })
-    if (contents.length === 1) return [await hash(['--stdin'], contents[0])]
-    const dir = fs.mkdtempSync(`${os.tmpdir()}/waybill-blobs-`)
-    try {
-      const paths = contents.map((content, i) => {
-        const file = `${dir}/${i}`
-        fs.writeFileSync(file, content, { flag: 'wx', mode: 0o600 })
-        return file
-      })
-      const ids = (await hash(['--stdin-paths'], paths.join('\n') + '\n')).split('\n')
-      if (ids.length !== contents.length)
-        throw new WaybillError(`git hash-object wrote ${ids.length} of ${contents.length} blobs`)
-      return ids
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
+    const parts: Buffer[] = []
+    contents.forEach((content, i) => {
+      const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+      parts.push(Buffer.from(`blob\nmark :${i + 1}\ndata ${bytes.length}\n`), bytes, NEWLINE)
+    })
+    contents.forEach((_, i) => parts.push(Buffer.from(`get-mark :${i + 1}\n`)))
+    const out = await git(['fast-import', '--quiet', '--done'], {
+      ...this.gitOpts(),
+      input: Buffer.concat([...parts, Buffer.from('done\n')])
+    })
+    const ids = out.split('\n').filter(Boolean)
+    if (ids.length !== contents.length || !ids.every((id) => /^[0-9a-f]{40,64}$/.test(id)))
+      throw new WaybillError(`git fast-import wrote ${ids.length} of ${contents.length} blobs`)
+    return ids
   }
 
   /**
@@ -749,6 +745,8 @@ export class StateStore {
     )
   }
 }
+
+const NEWLINE = Buffer.from('\n')
 
 /** The first schema version that keeps freight in FREIGHT_DIR instead of state.json. */
 const FREIGHT_FILES_VERSION = 2
