@@ -57,7 +57,7 @@ describe('security: the state branch', () => {
         return 'discovery: app'
       })
     ).rejects.toThrow(
-      /refusing to write state\.json of \d+ bytes \(discovery: app\): over the 65536-byte limit; largest parts: warehouses\.app\.imageCache \(\d+ bytes\)/
+      /refusing to write a state of \d+ bytes \(discovery: app\): over the 65536-byte limit; largest parts: warehouses\.app\.imageCache \(\d+ bytes\)/
     )
     expect(tip(repo.bare, 'waybill/state')).toBe(good)
     // A fresh reader still reads it.
