@@ -645,12 +645,19 @@ export class StateStore {
   }
 
   /**
-   * Writes blobs and returns their IDs in order, with one `git fast-import` however many there are
-   * (a first write of the freight files of 1,000 warehouses is one process, not 1,000) and no
-   * temporary files.
+   * Writes blobs and returns their IDs in order: one `git hash-object` for one blob (it starts
+   * twice as fast as fast-import), one `git fast-import` for several however many (a first write
+   * of the freight files of 1,000 warehouses is one process, not 1,000), no temporary files.
    */
   private async hashObjects(contents: Array<string | Buffer>): Promise<string[]> {
     if (contents.length === 0) return []
+    if (contents.length === 1)
+      return [
+        await git(['hash-object', '-w', '--no-filters', '--stdin'], {
+          ...this.gitOpts(),
+          input: contents[0]
+        })
+      ]
     const parts: Buffer[] = []
     contents.forEach((content, i) => {
       const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
