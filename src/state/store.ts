@@ -1,12 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
-import {
-  git,
-  gitBytes,
-  gitTry,
-  identityEnv,
-  WAYBILL_GIT_IDENTITY,
-  type GitCredentials
-} from '../git/git.js'
+import { git, gitBytes, gitTry, WAYBILL_GIT_IDENTITY, type GitCredentials } from '../git/git.js'
 import { sleep } from '../util/sleep.js'
 import { hasControlCharacter } from '../util/text.js'
 import { WaybillError, trimOutput } from '../util/errors.js'
@@ -204,7 +198,6 @@ export class StateStore {
       if (mutation === undefined) return { state: snap.base, committed: false, attempts: attempt }
       const { message, files } =
         typeof mutation === 'string' ? { message: mutation, files: undefined } : mutation
-      const entries = await this.entries(snap)
       const changes = new Map<string, FileChange>()
       let freightChanges = new Map<string, string | null>()
       let groups = new Map<string, string[]>()
@@ -224,8 +217,7 @@ export class StateStore {
       }
       for (const [name, content] of Object.entries(files ?? {})) {
         checkFileName(name)
-        if ((await this.blobIdAt(snap, entries, name)) !== gitBlobId(content))
-          changes.set(name, content)
+        if ((await this.blobIdAt(snap, name)) !== gitBlobId(content)) changes.set(name, content)
       }
       if (changes.size === 0) return { state: next, committed: false, attempts: attempt }
       if (changes.has(STATE_FILE) || freightChanges.size)
@@ -236,11 +228,7 @@ export class StateStore {
           next,
           message
         )
-      const {
-        commit,
-        entries: written,
-        blobs
-      } = await this.writeCommit(snap, entries, changes, message)
+      const { commit, blobs } = await this.writeCommit(snap, changes, message)
       if (await this.push(snap.tip, commit)) {
         this.stats.commits++
         const blobText = (changes.get(STATE_FILE) as string | undefined) ?? snap.blobText
@@ -253,7 +241,7 @@ export class StateStore {
             this.freightByBlob.set(id, pick(next.freight, groups.get(warehouse) ?? []))
           }
         }
-        this.cache = { tip: commit, blobText, base: next, entries: written, freightFiles }
+        this.cache = { tip: commit, blobText, base: next, freightFiles }
         this.options.logger.debug(`state: ${message} (${commit.slice(0, 7)}, attempt ${attempt})`)
         return { state: next, committed: true, commit, attempts: attempt }
       }
@@ -602,123 +590,69 @@ export class StateStore {
 
   // ---------- writing ----------
 
+  /**
+   * Writes the commit of `changes` on top of the snapshot's tip with one `git fast-import`: the
+   * blobs, the trees (fast-import applies the changes to the parent's tree, dropping folders
+   * left empty) and the commit, without a temporary file or a ref (the commit is made on a
+   * scratch ref that is reset before fast-import ends, so concurrent writers never share one).
+   */
   private async writeCommit(
     snap: Snapshot,
-    entries: TreeEntry[],
     changes: Map<string, FileChange>,
     message: string
-  ): Promise<{ commit: string; entries: TreeEntry[]; blobs: Map<string, string> }> {
-    const written = [...changes].filter((c): c is [string, string | Buffer] => c[1] !== null)
-    const ids = await this.hashObjects(written.map(([, content]) => content))
-    const blobs = new Map(written.map(([name], i) => [name, ids[i]]))
-    const tree = new Map<string, string | null>(blobs)
-    for (const [name, content] of changes) if (content === null) tree.set(name, null)
-    // The freight folder's entries are known from the snapshot: no `ls-tree` to list them.
-    const known = new Map<string, TreeEntry[]>()
-    if (snap.freightFiles)
-      known.set(
-        FREIGHT_DIR,
-        [...snap.freightFiles].map(([warehouse, { id, size }]) => {
-          const name = freightFileName(warehouse)!
-          return { mode: '100644', type: 'blob', id, size, name }
-        })
-      )
-    const { id: treeId, entries: top } = await this.writeTree(entries, tree, known)
+  ): Promise<{ commit: string; blobs: Map<string, string> }> {
     const author = this.options.author ?? {
       name: process.env.WAYBILL_GIT_AUTHOR_NAME || WAYBILL_GIT_IDENTITY.name,
       email: process.env.WAYBILL_GIT_AUTHOR_EMAIL || WAYBILL_GIT_IDENTITY.email
     }
-    const args = ['commit-tree', treeId, '-F', '-']
-    if (snap.tip) args.splice(2, 0, '-p', snap.tip)
-    const commit = await git(args, {
-      ...this.gitOpts(),
-      input: redact(message.trim()) + '\n',
-      env: {
-        ...identityEnv(author),
-        ...(this.options.committer && {
-          GIT_COMMITTER_NAME: this.options.committer.name,
-          GIT_COMMITTER_EMAIL: this.options.committer.email
-        })
-      }
-    })
-    return { commit, entries: top, blobs }
-  }
-
-  /**
-   * Writes blobs and returns their IDs in order: one `git hash-object` for one blob (it starts
-   * twice as fast as fast-import), one `git fast-import` for several however many (a first write
-   * of the freight files of 1,000 warehouses is one process, not 1,000), no temporary files.
-   */
-  private async hashObjects(contents: Array<string | Buffer>): Promise<string[]> {
-    if (contents.length === 0) return []
-    if (contents.length === 1)
-      return [
-        await git(['hash-object', '-w', '--no-filters', '--stdin'], {
-          ...this.gitOpts(),
-          input: contents[0]
-        })
-      ]
+    const when = `${Math.floor(Date.now() / 1000)} +0000`
+    const ident = (who: { name: string; email: string }) =>
+      `${identityPart(who.name)} <${identityPart(who.email)}> ${when}`
+    const written = [...changes].filter((c): c is [string, string | Buffer] => c[1] !== null)
+    const text = (t: string) => Buffer.from(t, 'utf8')
+    const data = (content: string | Buffer) => {
+      const bytes = typeof content === 'string' ? text(content) : content
+      return [text(`data ${bytes.length}\n`), bytes, text('\n')]
+    }
     const parts: Buffer[] = []
-    contents.forEach((content, i) => {
-      const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
-      parts.push(Buffer.from(`blob\nmark :${i + 1}\ndata ${bytes.length}\n`), bytes, NEWLINE)
-    })
-    contents.forEach((_, i) => parts.push(Buffer.from(`get-mark :${i + 1}\n`)))
+    written.forEach(([, content], i) =>
+      parts.push(text(`blob\nmark :${i + 1}\n`), ...data(content))
+    )
+    const commitMark = written.length + 1
+    const ref = `refs/waybill/write/${randomUUID()}`
+    parts.push(
+      text(`commit ${ref}\nmark :${commitMark}\n`),
+      text(`author ${ident(author)}\ncommitter ${ident(this.options.committer ?? author)}\n`),
+      ...data(redact(message.trim()) + '\n')
+    )
+    if (snap.tip) parts.push(text(`from ${snap.tip}\n`))
+    const marks = new Map(written.map(([name], i) => [name, i + 1]))
+    for (const [name, content] of changes) {
+      const mark = marks.get(name)
+      parts.push(
+        text(content === null ? `D ${quotePath(name)}\n` : `M 100644 :${mark} ${quotePath(name)}\n`)
+      )
+    }
+    parts.push(text('\n'))
+    for (let mark = 1; mark <= commitMark; mark++) parts.push(text(`get-mark :${mark}\n`))
+    parts.push(text(`reset ${ref}\n\ndone\n`))
     const out = await git(['fast-import', '--quiet', '--done'], {
       ...this.gitOpts(),
-      input: Buffer.concat([...parts, Buffer.from('done\n')])
+      input: Buffer.concat(parts)
     })
     const ids = out.split('\n').filter(Boolean)
-    if (ids.length !== contents.length || !ids.every((id) => /^[0-9a-f]{40,64}$/.test(id)))
-      throw new WaybillError(`git fast-import wrote ${ids.length} of ${contents.length} blobs`)
-    return ids
-  }
-
-  /**
-   * Writes a tree: `entries` with `changes` (path → blob ID, or null to remove) applied; nested
-   * paths supported, and a folder left empty is removed.
-   */
-  private async writeTree(
-    entries: TreeEntry[],
-    changes: Map<string, string | null>,
-    knownFolders = new Map<string, TreeEntry[]>()
-  ): Promise<{ id: string; entries: TreeEntry[] }> {
-    const byName = new Map(entries.map((e) => [e.name, e]))
-    const nested = new Map<string, Map<string, string | null>>()
-    for (const [name, id] of changes) {
-      const slash = name.indexOf('/')
-      if (slash < 0) {
-        if (id === null) byName.delete(name)
-        else byName.set(name, { mode: '100644', type: 'blob', id, name })
-        continue
-      }
-      const dir = name.slice(0, slash)
-      if (!nested.has(dir)) nested.set(dir, new Map())
-      nested.get(dir)!.set(name.slice(slash + 1), id)
+    if (ids.length !== commitMark || !ids.every((id) => /^[0-9a-f]{40,64}$/.test(id)))
+      throw new WaybillError(`git fast-import did not write the state commit: ${trimOutput(out)}`)
+    return {
+      commit: ids[commitMark - 1],
+      blobs: new Map(written.map(([name], i) => [name, ids[i]]))
     }
-    for (const [dir, sub] of nested) {
-      const existing = byName.get(dir)
-      const subEntries =
-        existing?.type !== 'tree'
-          ? []
-          : (knownFolders.get(dir) ?? (await this.listTree(existing.id)))
-      const { id, entries: left } = await this.writeTree(subEntries, sub)
-      if (left.length === 0) byName.delete(dir)
-      else byName.set(dir, { mode: '040000', type: 'tree', id, name: dir })
-    }
-    const all = [...byName.values()]
-    const input = all.map((e) => `${e.mode} ${e.type} ${e.id}\t${e.name}\0`).join('')
-    const id = await git(['mktree', '-z'], { ...this.gitOpts(), input })
-    return { id, entries: all }
   }
 
   /** The blob ID of `name` at the snapshot's tip (nested paths looked up in Git). */
-  private async blobIdAt(
-    snap: Snapshot,
-    entries: TreeEntry[],
-    name: string
-  ): Promise<string | undefined> {
-    if (!name.includes('/')) return entries.find((e) => e.name === name && e.type === 'blob')?.id
+  private async blobIdAt(snap: Snapshot, name: string): Promise<string | undefined> {
+    if (!name.includes('/'))
+      return (await this.entries(snap)).find((e) => e.name === name && e.type === 'blob')?.id
     if (!snap.tip) return undefined
     const res = await gitTry(['rev-parse', '--verify', '-q', `${snap.tip}:${name}`], this.gitOpts())
     return res.code === 0 ? res.stdout.trim() : undefined
@@ -753,7 +687,11 @@ export class StateStore {
   }
 }
 
-const NEWLINE = Buffer.from('\n')
+/** A name or email for a fast-import identity line: without the characters that end its fields. */
+const identityPart = (s: string) => s.replace(/[<>\n\r\0]/g, '').trim()
+
+/** A path for a fast-import command, C-style quoted (state paths hold no control characters). */
+const quotePath = (p: string) => `"${p.replace(/[\\"]/g, (c) => `\\${c}`)}"`
 
 /** The first schema version that keeps freight in FREIGHT_DIR instead of state.json. */
 const FREIGHT_FILES_VERSION = 2
