@@ -224,8 +224,12 @@ async function main() {
     console.log(`git commit + push median:   ${b.toFixed(1)} ms`)
     console.log(`ratio:                      ${(m / b).toFixed(2)}x  (target <= 1.5x)`)
     console.log(`cold read + update median:  ${median(cold).toFixed(1)} ms`)
-    console.log(`read() median (new store):  ${median(reads).toFixed(1)} ms  (fetch, ls-tree, cat-file included)`)
-    console.log(`parse + validate median:    ${median(parses).toFixed(1)} ms  (in process, no git; target <= 300 ms)`)
+    console.log(
+      `read() median (new store):  ${median(reads).toFixed(1)} ms  (fetch, ls-tree, cat-file included)`
+    )
+    console.log(
+      `parse + validate median:    ${median(parses).toFixed(1)} ms  (in process, no git; target <= 300 ms)`
+    )
     console.log(
       `fetches per update:         ${fetchesPerUpdate}  pushes per update: ${pushesPerUpdate}`
     )
