@@ -15,7 +15,7 @@ import type { AnyStepDefinition, StepContext, StepResult } from '../../src/steps
 import { emptyFreightStatus, type Freight } from '../../src/freight/types.js'
 import { emptyState, type Promotion, type State } from '../../src/state/types.js'
 import { defaultServices } from '../../src/runtime/services.js'
-import { MemoryLogger } from '../../src/util/logger.js'
+import { MemoryLogger, registerSecret } from '../../src/util/logger.js'
 import { ToolError } from '../../src/util/errors.js'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'waybill-engine-'))
@@ -474,6 +474,26 @@ describe('runPromotion', () => {
     expect(r.promotion.healthChecks).toEqual(r.healthChecks)
     const again = await runPromotion(r.promotion, options())
     expect(again.promotion).toEqual(r.promotion)
+  })
+
+  it("any step's effects and health checks are masked before they leave the engine", async () => {
+    registerSecret('tok-12345')
+    const leaky = step('leaky', async () => ({
+      status: 'Succeeded',
+      effects: [
+        { kind: 'metadata', target: 'Stage', name: 'dev', values: { note: 'key tok-12345' } },
+        { kind: 'freight-alias', freight: freight.name, alias: 'tok-12345' }
+      ],
+      healthCheck: { uses: 'argocd', input: { header: 'Bearer tok-12345' } }
+    }))
+    const r = await runPromotion(
+      promotion([{ uses: 'leaky' }]),
+      options({ steps: new Map([...registry, ['leaky', leaky]]) })
+    )
+    expect(r.promotion.phase).toBe('Succeeded')
+    expect(JSON.stringify([r.effects, r.healthChecks, r.promotion])).not.toContain('tok-12345')
+    expect(r.effects[0]).toMatchObject({ values: { note: 'key ***' } })
+    expect(r.healthChecks).toEqual([{ uses: 'argocd', input: { header: 'Bearer ***' } }])
   })
 
   it('secret() values are masked in messages', async () => {

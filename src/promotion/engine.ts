@@ -549,8 +549,10 @@ export function recordSuccess(
       }
     }
   }
-  if (res.effects) run.effects.push(...res.effects)
-  if (res.healthCheck) run.healthChecks.push(res.healthCheck)
+  // Effects and health checks are persisted in the state: whatever step made them, a registered
+  // secret in them is masked here, where they leave the step.
+  if (res.effects) run.effects.push(...res.effects.map((e) => redactValue(e)))
+  if (res.healthCheck) run.healthChecks.push(redactValue(res.healthCheck))
   m.status = res.status
   m.message = res.message ? redact(res.message) : undefined
   m.finishedAt = run.iso()
