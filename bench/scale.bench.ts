@@ -88,7 +88,6 @@ spec:
   return files
 }
 
-
 interface Measured {
   label: string
   ms: number
@@ -202,9 +201,12 @@ async function main() {
       '-s',
       `refs/heads/${BRANCH}:state.json`
     )
+    const freightFiles = git(root, '--git-dir', bare, 'ls-tree', `refs/heads/${BRANCH}:freight`)
+      .split('\n')
+      .filter(Boolean).length
     console.log(
       `setup: ${N} services, ${N} warehouses, ${3 * N} stages (${DUE} test stages due), ` +
-        `state.json ${stateBytes} bytes, ` +
+        `state.json ${stateBytes} bytes and ${freightFiles} freight files, ` +
         `${Math.round(performance.now() - t0)} ms`
     )
 
