@@ -233,7 +233,15 @@ describe('hostile freight files are refused and never overwritten', () => {
       },
       /is invalid: freight: must be empty \(freight is kept in freight\/<warehouse>\.json\)/
     ],
-    ['a freight "folder" that is a file', { freight: 'x' }, /freight on branch .* is not a folder/]
+    ['a freight "folder" that is a file', { freight: 'x' }, /freight on branch .* is not a folder/],
+    [
+      'freight files next to a version-1 state.json',
+      {
+        'state.json': JSON.stringify({ ...emptyState(), schemaVersion: 1 }),
+        'freight/api.json': fileOf('api', { [f.name]: record })
+      },
+      /is corrupt: schema version 1 keeps freight in state\.json, but the branch also has freight\/ files/
+    ]
   ]
 
   it.each(cases)('%s', async (_name, files, message) => {
@@ -245,6 +253,22 @@ describe('hostile freight files are refused and never overwritten', () => {
     expect(err.message).toMatch(message)
     expect(err.hint).toMatch(/fix or revert the last commit on branch waybill\/state/)
     await expect(store.update(withFreight(makeFreight('api', 9)))).rejects.toThrow(message)
+    expect(branchTip(repo.bare, BRANCH)).toBe(tip)
+  })
+
+  it('a file copied under another warehouse name is refused, even by a store that read the original', async () => {
+    const { repo, open } = setup()
+    const store = open()
+    await store.update(withFreight(makeFreight('api', 1)))
+    await store.read()
+    const api = showFile(repo.bare, BRANCH, 'freight/api.json')! + '\n'
+    const tip = writeStateBranch(repo, BRANCH, {
+      'state.json': showFile(repo.bare, BRANCH, 'state.json')! + '\n',
+      'freight/web.json': api
+    })
+    await expect(store.read()).rejects.toThrow(
+      /freight\/web\.json on branch .* is corrupt: origin must be \{"kind":"Warehouse","name":"web"\}/
+    )
     expect(branchTip(repo.bare, BRANCH)).toBe(tip)
   })
 

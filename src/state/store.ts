@@ -141,7 +141,11 @@ export class StateStore {
   private cache: Snapshot | undefined
   private serializer = new StateSerializer()
   private readonly freightSerializer = new FreightFileSerializer()
-  /** Parsed (frozen) records of the freight files last read or written, by blob ID, for reuse. */
+  /**
+   * Parsed (frozen) records of the freight files last read or written, for reuse, by
+   * parsedFileKey (warehouse and blob: the same content under another file name is parsed again
+   * and refused, since its records name another origin).
+   */
   private freightByBlob = new Map<string, Record<string, Freight>>()
 
   constructor(readonly options: StateStoreOptions) {
@@ -238,7 +242,10 @@ export class StateStore {
           else {
             const id = blobs.get(`${FREIGHT_DIR}/${freightFileName(warehouse)}`)!
             freightFiles.set(warehouse, { id, size: Buffer.byteLength(content, 'utf8') })
-            this.freightByBlob.set(id, pick(next.freight, groups.get(warehouse) ?? []))
+            this.freightByBlob.set(
+              parsedFileKey(warehouse, id),
+              pick(next.freight, groups.get(warehouse) ?? [])
+            )
           }
         }
         this.cache = { tip: commit, blobText, base: next, freightFiles }
@@ -432,9 +439,9 @@ export class StateStore {
     for (const ref of freightRefs.values()) total += ref.size
     if (total > this.maxBytes)
       throw tooBig(`the state ${at} (state.json and ${freightRefs.size} freight files)`, total)
-    const unparsed = [...freightRefs.values()]
-      .map((ref) => ref.id)
-      .filter((id) => !this.freightByBlob.has(id))
+    const unparsed = [...freightRefs]
+      .filter(([warehouse, ref]) => !this.freightByBlob.has(parsedFileKey(warehouse, ref.id)))
+      .map(([, ref]) => ref.id)
     const blobs = await this.readBlobs([file.id, ...unparsed])
     const stateBlob = blobs.get(file.id)
     if (!stateBlob) throw new WaybillError(`could not read ${where}`, hint)
@@ -470,7 +477,12 @@ export class StateStore {
       freightFiles = read.files
       texts = texts.concat(read.texts)
       parsedFreight = read.parsed
-    }
+    } else if (freightRefs.size)
+      // Waybill never writes both: the files would outlive the migration and bring back freight.
+      throw new WaybillError(
+        `${where} is corrupt: schema version ${version} keeps freight in state.json, but the branch also has ${FREIGHT_DIR}/ files`,
+        hint
+      )
     if (version < STATE_SCHEMA_VERSION) {
       // Migrations edit records in place: forget the lines remembered while parsing.
       this.serializer = new StateSerializer()
@@ -507,7 +519,7 @@ export class StateStore {
     files: Map<string, BlobRef>
     /** Texts of the files parsed now (not reused). */
     texts: string[]
-    /** Records by blob ID, to reuse once the whole state has been validated. */
+    /** Records by parsedFileKey, to reuse once the whole state has been validated. */
     parsed: Map<string, Record<string, Freight>>
   } {
     const freight: Record<string, unknown> = {}
@@ -515,7 +527,8 @@ export class StateStore {
     const parsed = new Map<string, Record<string, Freight>>()
     for (const [warehouse, { id }] of files) {
       const name = `${FREIGHT_DIR}/${freightFileName(warehouse)} ${at}`
-      let records = this.freightByBlob.get(id)
+      const cacheKey = parsedFileKey(warehouse, id)
+      let records = this.freightByBlob.get(cacheKey)
       if (!records) {
         const text = blobs.get(id)?.toString('utf8')
         if (text === undefined) throw new WaybillError(`could not read ${name}`, hint)
@@ -526,7 +539,7 @@ export class StateStore {
           throw new WaybillError(`${name} is corrupt: ${(err as Error).message}`, hint)
         }
       }
-      parsed.set(id, records)
+      parsed.set(cacheKey, records)
       for (const [key, f] of Object.entries(records)) {
         if (Object.hasOwn(freight, key))
           throw new WaybillError(`${name} is corrupt: freight ${key} is in two files`, hint)
@@ -739,6 +752,9 @@ function inFreightFile(
     ? `${problem} (in ${FREIGHT_DIR}/${freightFileName(warehouse)})`
     : problem
 }
+
+/** Where parsed freight files are remembered: a file's warehouse and its blob. */
+const parsedFileKey = (warehouse: string, blob: string) => `${warehouse}\0${blob}`
 
 /** The records of `keys` in a freight map (the same objects). */
 function pick(freight: Record<string, Freight>, keys: readonly string[]): Record<string, Freight> {
