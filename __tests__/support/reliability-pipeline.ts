@@ -210,7 +210,7 @@ export function readState(bare: string): State {
   if (doc === undefined) throw new Error('no state branch')
   const problems = validateState(doc)
   if (problems.length) throw new Error(`invalid state: ${problems.join('; ')}`)
-  return doc as State
+  return doc
 }
 
 export interface StageCommit {
