@@ -1,4 +1,5 @@
 import type { Freight } from '../freight/types.js'
+import { isJsonObject } from '../util/json.js'
 import { StateSerializer, jsonKeyProblem } from './serialize.js'
 
 /**
@@ -87,24 +88,21 @@ export class FreightFileSerializer {
     }
     const keyProblem = jsonKeyProblem(text)
     if (keyProblem) throw new Error(keyProblem)
-    if (!isObject(doc)) throw new Error('not a JSON object')
+    if (!isJsonObject(doc)) throw new Error('not a JSON object')
     const origin = doc.origin
-    if (!isObject(origin) || origin.kind !== 'Warehouse' || origin.name !== warehouse)
+    if (!isJsonObject(origin) || origin.kind !== 'Warehouse' || origin.name !== warehouse)
       throw new Error(`origin must be {"kind":"Warehouse","name":${JSON.stringify(warehouse)}}`)
     const unexpected = Object.keys(doc).filter((k) => k !== 'origin' && k !== 'freight')
     if (unexpected.length) throw new Error(`unexpected member ${JSON.stringify(unexpected[0])}`)
     const freight = doc.freight ?? {}
-    if (!isObject(freight)) throw new Error('freight must be an object')
+    if (!isJsonObject(freight)) throw new Error('freight must be an object')
     for (const [key, f] of Object.entries(freight)) {
-      if (!isObject(f)) continue // the state schema words this one
+      if (!isJsonObject(f)) continue // the state schema words this one
       f.origin ??= { kind: 'Warehouse', name: warehouse }
       const o = f.origin
-      if (!isObject(o) || o.name !== warehouse)
+      if (!isJsonObject(o) || o.name !== warehouse)
         throw new Error(`freight ${key} names another origin than warehouse ${warehouse}`)
     }
     return freight
   }
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  !!v && typeof v === 'object' && !Array.isArray(v)

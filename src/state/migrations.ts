@@ -1,5 +1,6 @@
 import { STATE_SCHEMA_VERSION } from './types.js'
 import { WaybillError } from '../util/errors.js'
+import { isJsonObject } from '../util/json.js'
 
 /**
  * Upgrades of the state document, one per schema version. A migration takes the parsed document
@@ -15,8 +16,6 @@ export interface Migration {
 
 type Json = Record<string, unknown>
 
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v)
-
 export const MIGRATIONS: readonly Migration[] = [
   {
     // Version 0 is the pre-release layout: no schemaVersion, freight as a list, stages without
@@ -27,22 +26,22 @@ export const MIGRATIONS: readonly Migration[] = [
       const freight: Json = {}
       const old = doc.freight
       if (Array.isArray(old)) {
-        for (const f of old) if (isObject(f) && typeof f.name === 'string') freight[f.name] = f
-      } else if (isObject(old)) Object.assign(freight, old)
+        for (const f of old) if (isJsonObject(f) && typeof f.name === 'string') freight[f.name] = f
+      } else if (isJsonObject(old)) Object.assign(freight, old)
       for (const f of Object.values(freight)) {
-        if (!isObject(f)) continue
+        if (!isJsonObject(f)) continue
         f.commits ??= []
         f.images ??= []
         f.charts ??= []
-        const status = isObject(f.status) ? f.status : (f.status = {})
+        const status = isJsonObject(f.status) ? f.status : (f.status = {})
         status.currentlyIn ??= {}
         status.verifiedIn ??= {}
         status.approvedFor ??= {}
         status.metadata ??= {}
       }
-      const stages: Json = isObject(doc.stages) ? doc.stages : {}
+      const stages: Json = isJsonObject(doc.stages) ? doc.stages : {}
       for (const s of Object.values(stages)) {
-        if (!isObject(s)) continue
+        if (!isJsonObject(s)) continue
         s.freightHistory ??= []
         s.metadata ??= {}
         s.autoPromotionHolds ??= {}
@@ -50,10 +49,10 @@ export const MIGRATIONS: readonly Migration[] = [
       return {
         ...doc,
         schemaVersion: 1,
-        warehouses: isObject(doc.warehouses) ? doc.warehouses : {},
+        warehouses: isJsonObject(doc.warehouses) ? doc.warehouses : {},
         freight,
         stages,
-        promotions: isObject(doc.promotions) ? doc.promotions : {},
+        promotions: isJsonObject(doc.promotions) ? doc.promotions : {},
         audit: Array.isArray(doc.audit) ? doc.audit : []
       }
     }

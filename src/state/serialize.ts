@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { isJsonObject } from '../util/json.js'
 
 /**
  * Deterministic serialization of state.json.
@@ -16,8 +17,8 @@ import { createHash } from 'node:crypto'
 
 type Json = Record<string, unknown>
 
-const isPlainObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v)
-const isEmptyObject = (v: unknown) => isPlainObject(v) && Object.keys(v).length === 0
+/** An object with no members (JSON `{}`). */
+export const isEmptyObject = (v: unknown) => isJsonObject(v) && Object.keys(v).length === 0
 const isEmptyArray = (v: unknown) => Array.isArray(v) && v.length === 0
 
 const FREIGHT_LISTS = ['commits', 'images', 'charts'] as const
@@ -28,18 +29,18 @@ const RECORD_LISTS = new Set(['audit'])
 
 /** An origin that holds only what a warehouse file's name already says. */
 function isPlainWarehouseOrigin(v: unknown): boolean {
-  if (!isPlainObject(v)) return false
+  if (!isJsonObject(v)) return false
   const keys = Object.keys(v)
   return keys.length === 2 && v.kind === 'Warehouse' && typeof v.name === 'string'
 }
 
 function trimFreight(key: string, v: unknown, impliedOrigin: boolean): unknown {
-  if (!isPlainObject(v)) return v
+  if (!isJsonObject(v)) return v
   const f = { ...v }
   if (f.name === key) delete f.name
   if (impliedOrigin && isPlainWarehouseOrigin(f.origin)) delete f.origin
   for (const k of FREIGHT_LISTS) if (isEmptyArray(f[k])) delete f[k]
-  if (isPlainObject(f.status)) {
+  if (isJsonObject(f.status)) {
     const status = { ...f.status }
     for (const k of FREIGHT_STATUS_MAPS) if (isEmptyObject(status[k])) delete status[k]
     if (Object.keys(status).length === 0) delete f.status
@@ -49,16 +50,16 @@ function trimFreight(key: string, v: unknown, impliedOrigin: boolean): unknown {
 }
 
 function fillFreight(key: string, f: unknown): void {
-  if (!isPlainObject(f)) return
+  if (!isJsonObject(f)) return
   f.name ??= key
   for (const k of FREIGHT_LISTS) f[k] ??= []
   const status = (f.status ??= {})
-  if (isPlainObject(status)) for (const k of FREIGHT_STATUS_MAPS) status[k] ??= {}
+  if (isJsonObject(status)) for (const k of FREIGHT_STATUS_MAPS) status[k] ??= {}
 }
 
 /** Restores what the on-disk form of freight leaves out; mutates and returns `doc`. */
 export function fillFreightDefaults<T>(doc: T): T {
-  if (!isPlainObject(doc) || !isPlainObject(doc.freight)) return doc
+  if (!isJsonObject(doc) || !isJsonObject(doc.freight)) return doc
   for (const [key, f] of Object.entries(doc.freight)) fillFreight(key, f)
   return doc
 }
@@ -104,7 +105,7 @@ export class StateSerializer {
     keys.forEach((key, i) => {
       parts.push(`  ${JSON.stringify(key)}: `)
       const value = doc[key]
-      if (RECORD_MAPS.has(key) && isPlainObject(value)) {
+      if (RECORD_MAPS.has(key) && isJsonObject(value)) {
         const ks = Object.keys(value)
           .filter((k) => value[k] !== undefined)
           .sort()

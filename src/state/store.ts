@@ -7,7 +7,7 @@ import { WaybillError, trimOutput } from '../util/errors.js'
 import { redact, type Logger } from '../util/logger.js'
 import { migrateState, documentVersion } from './migrations.js'
 import { validateRecord, validateState, type StateSection } from './schema.js'
-import { StateSerializer, compact, gitBlobId, jsonKeyProblem } from './serialize.js'
+import { StateSerializer, compact, gitBlobId, isEmptyObject, jsonKeyProblem } from './serialize.js'
 import { cloneJson, createDraft, deepFreeze, finishDraft } from './draft.js'
 import { STATE_SCHEMA_VERSION, emptyState, type State } from './types.js'
 import type { Freight } from '../freight/types.js'
@@ -708,9 +708,6 @@ const quotePath = (p: string) => `"${p.replace(/[\\"]/g, (c) => `\\${c}`)}"`
 
 /** The first schema version that keeps freight in FREIGHT_DIR instead of state.json. */
 const FREIGHT_FILES_VERSION = 2
-
-const isEmptyObject = (v: unknown) =>
-  !!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0
 
 /** A file name from the branch, safe to print (it is someone else's text). */
 const sanitizeName = (name: string) => JSON.stringify(name.slice(0, 100)).slice(1, -1)

@@ -1,3 +1,8 @@
+/** A JSON object: not null, not an array. */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v)
+}
+
 /**
  * JSON with object keys sorted and undefined members dropped: equal data gives equal text
  * whatever order its maps were built in (for fingerprints and change detection).
