@@ -10,8 +10,8 @@ import { StateSerializer, jsonKeyProblem } from './serialize.js'
  */
 export const FREIGHT_DIR = 'freight'
 
-/** Warehouse names are Kubernetes DNS labels, so they are safe file names as they are. */
-const WAREHOUSE_NAME = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/
+/** Warehouse names are Kubernetes DNS labels (the config enforces it), so they are safe file names as they are. */
+export const WAREHOUSE_NAME = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/
 const FILE_SUFFIX = '.json'
 
 /** The file (relative to FREIGHT_DIR) holding a warehouse's freight, or undefined for a name that cannot be one. */

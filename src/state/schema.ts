@@ -3,6 +3,7 @@ import { hasControlCharacter } from '../util/text.js'
 import { fieldPath } from '../util/zod.js'
 import { PROMOTION_PHASES } from './types.js'
 import { schemaAcceptor } from './schema-acceptor.js'
+import { WAREHOUSE_NAME } from './freight-files.js'
 
 /**
  * The shape `state.json` must have to be trusted. Objects are loose (unknown keys are kept, so a
@@ -13,10 +14,9 @@ const str = z.string()
 const optStr = z.string().optional()
 const record = <T extends z.ZodType>(v: T) => z.record(z.string(), v)
 
-/** Warehouse names are DNS labels (the config enforces it); a freight file is named after one. */
 const warehouseName = z
   .string()
-  .regex(/^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a warehouse name (a DNS label)')
+  .regex(WAREHOUSE_NAME, 'must be a warehouse name (a DNS label)')
 const origin = z.looseObject({ kind: z.literal('Warehouse'), name: warehouseName })
 
 const freight = z.looseObject({

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import { git, gitBytes, gitTry, WAYBILL_GIT_IDENTITY, type GitCredentials } from '../git/git.js'
 import { sleep } from '../util/sleep.js'
-import { hasControlCharacter } from '../util/text.js'
+import { hasControlCharacter, replaceNonPrintable } from '../util/text.js'
 import { WaybillError, trimOutput } from '../util/errors.js'
 import { redact, type Logger } from '../util/logger.js'
 import { migrateState, documentVersion } from './migrations.js'
@@ -709,8 +709,6 @@ const quotePath = (p: string) => `"${p.replace(/[\\"]/g, (c) => `\\${c}`)}"`
 /** The first schema version that keeps freight in FREIGHT_DIR instead of state.json. */
 const FREIGHT_FILES_VERSION = 2
 
-/** A file name from the branch, safe to print (it is someone else's text). */
-const sanitizeName = (name: string) => JSON.stringify(name.slice(0, 100)).slice(1, -1)
 
 /**
  * The freight files in a recursive listing of state.json and the freight folder, by warehouse;
@@ -728,7 +726,7 @@ function freightFileRefs(listed: TreeEntry[], at: string, hint: string): Map<str
     const warehouse = warehouseOfFile(fileName)
     if (!warehouse || e.type !== 'blob' || e.mode !== '100644')
       throw new WaybillError(
-        `${FREIGHT_DIR}/${sanitizeName(fileName)} ${at} is not a freight file Waybill writes (${FREIGHT_DIR}/<warehouse>.json, a plain file)`,
+        `${FREIGHT_DIR}/${replaceNonPrintable(fileName.slice(0, 100), '?')} ${at} is not a freight file Waybill writes (${FREIGHT_DIR}/<warehouse>.json, a plain file)`,
         hint
       )
     files.set(warehouse, { id: e.id, size: e.size ?? 0 })
