@@ -14,9 +14,7 @@ const str = z.string()
 const optStr = z.string().optional()
 const record = <T extends z.ZodType>(v: T) => z.record(z.string(), v)
 
-const warehouseName = z
-  .string()
-  .regex(WAREHOUSE_NAME, 'must be a warehouse name (a DNS label)')
+const warehouseName = z.string().regex(WAREHOUSE_NAME, 'must be a warehouse name (a DNS label)')
 const origin = z.looseObject({ kind: z.literal('Warehouse'), name: warehouseName })
 
 const freight = z.looseObject({

@@ -709,7 +709,6 @@ const quotePath = (p: string) => `"${p.replace(/[\\"]/g, (c) => `\\${c}`)}"`
 /** The first schema version that keeps freight in FREIGHT_DIR instead of state.json. */
 const FREIGHT_FILES_VERSION = 2
 
-
 /**
  * The freight files in a recursive listing of state.json and the freight folder, by warehouse;
  * throws when the folder holds anything Waybill does not write there.
