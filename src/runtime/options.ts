@@ -89,7 +89,7 @@ export const COMMON_FLAGS = {
   config: { type: 'string', description: 'Config folder inside the repository (default .waybill)' },
   'state-branch': {
     type: 'string',
-    description: 'Branch holding state.json (default waybill/state)'
+    description: 'Branch holding the state: state.json and freight/ (default waybill/state)'
   },
   remote: { type: 'string', description: 'Git remote holding the state branch (default origin)' },
   token: { type: 'string', description: 'GitHub token (default: env GITHUB_TOKEN)' },

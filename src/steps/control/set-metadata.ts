@@ -48,7 +48,8 @@ export const setMetadataStep = defineStep({
         kind: 'metadata' as const,
         target: u.kind,
         name: u.name,
-        // Effects are saved in state.json: a secret() value must not reach it.
+        // Effects are saved in the state: a secret() value must not reach it (the engine also
+        // masks every step's effects; this keeps the step safe on its own).
         values: redactValue(u.values)
       }))
     }
