@@ -214,10 +214,13 @@ export class StateStore {
           )
         const text = this.serializer.serialize({ ...next, freight: undefined })
         if (text !== snap.blobText) changes.set(STATE_FILE, text)
-        groups = freightByWarehouse(next.freight)
-        freightChanges = this.freightFileChanges(snap, next, groups)
-        for (const [warehouse, content] of freightChanges)
-          changes.set(`${FREIGHT_DIR}/${freightFileName(warehouse)}`, content)
+        // Most writes (claims, results, audit) leave freight alone: no grouping of every record.
+        if (next.freight !== snap.base.freight || !snap.freightFiles) {
+          groups = freightByWarehouse(next.freight)
+          freightChanges = this.freightFileChanges(snap, next, groups)
+          for (const [warehouse, content] of freightChanges)
+            changes.set(`${FREIGHT_DIR}/${freightFileName(warehouse)}`, content)
+        }
       }
       for (const [name, content] of Object.entries(files ?? {})) {
         checkFileName(name)
