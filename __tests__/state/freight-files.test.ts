@@ -11,6 +11,7 @@ import { StateStore, type StateStoreOptions } from '../../src/state/store.js'
 import { serializeState } from '../../src/state/serialize.js'
 import { emptyState, STATE_SCHEMA_VERSION, type State } from '../../src/state/types.js'
 import { gitStats } from '../../src/git/git.js'
+import { freightId } from '../../src/freight/id.js'
 import { MemoryLogger } from '../../src/util/logger.js'
 import { WaybillError } from '../../src/util/errors.js'
 
@@ -41,6 +42,15 @@ const withFreight =
     for (const f of freight) addFreight(d, f)
     return `add ${freight.length}`
   }
+
+/** makeFreight's freight with its image from another repository (and the ID that gives). */
+function fromImageRepo(f: ReturnType<typeof makeFreight>, repoURL: string) {
+  const moved = { ...f, images: f.images.map((i) => ({ ...i, repoURL })) }
+  return { ...moved, name: freightId(moved) }
+}
+
+/** Record lines of a freight file. */
+const recordLines = (text: string) => text.split('\n').filter((l) => /^ {4}"[0-9a-f]{40}": \{/.test(l))
 
 describe('freight kept as one file per warehouse', () => {
   it('writes state.json without freight and freight/<warehouse>.json without names or origins', async () => {
@@ -95,6 +105,62 @@ describe('freight kept as one file per warehouse', () => {
     ])
     expect(changed).toBe('freight/web.json')
   })
+
+  it("names each kind's most common repoURL once; records from other repositories keep theirs", async () => {
+    const { repo, open } = setup()
+    const usual = [1, 2, 3].map((n) => makeFreight('api', n))
+    const other = fromImageRepo(makeFreight('api', 4), 'registry.example.com/mirror/api')
+    const res = await open().update(withFreight(...usual, other))
+    const text = showFile(repo.bare, BRANCH, 'freight/api.json')!
+    expect(text).toContain(
+      '"repoURLs": {"commits":"https://github.com/example/api","images":"ghcr.io/example/api"}'
+    )
+    const lines = recordLines(text)
+    expect(lines).toHaveLength(4)
+    for (const line of lines) {
+      expect(line).not.toContain('github.com/example/api')
+      expect(line).not.toContain('ghcr.io/example/api')
+    }
+    expect(lines.filter((l) => l.includes('"repoURL"'))).toEqual([
+      expect.stringContaining(`"${other.name}": `)
+    ])
+    expect(lines.find((l) => l.includes(other.name))).toContain(
+      '"repoURL":"registry.example.com/mirror/api"'
+    )
+    // Every artifact is read back with its own repository.
+    const read = await open().read()
+    expect(read).toEqual(JSON.parse(JSON.stringify(res.state)))
+    expect(read.freight[other.name].images[0].repoURL).toBe('registry.example.com/mirror/api')
+    expect(read.freight[usual[0].name].commits[0].repoURL).toBe('https://github.com/example/api')
+  })
+
+  it.each([
+    ['the store that wrote the file', false],
+    ['a store that read the file', true]
+  ])(
+    'a record keeps its repoURL when the most common one changes (%s)',
+    async (_name, fresh) => {
+      const { repo, open } = setup()
+      const writer = open()
+      const first = makeFreight('api', 1)
+      await writer.update(withFreight(first))
+      const store = fresh ? open() : writer
+      if (fresh) await store.read()
+      // Three freight from a mirror make it the file's common image repository.
+      const mirrored = [2, 3, 4].map((n) =>
+        fromImageRepo(makeFreight('api', n), 'mirror.example.com/api')
+      )
+      const res = await store.update(withFreight(...mirrored))
+      const text = showFile(repo.bare, BRANCH, 'freight/api.json')!
+      expect(text).toContain('"images":"mirror.example.com/api"')
+      expect(recordLines(text).find((l) => l.includes(first.name))).toContain(
+        '"repoURL":"ghcr.io/example/api"'
+      )
+      const read = await open().read()
+      expect(read.freight[first.name].images[0].repoURL).toBe('ghcr.io/example/api')
+      expect(read).toEqual(JSON.parse(JSON.stringify(res.state)))
+    }
+  )
 
   it('removes the file of a warehouse left without freight, and the folder when none is left', async () => {
     const { repo, open } = setup()
@@ -234,6 +300,50 @@ describe('hostile freight files are refused and never overwritten', () => {
       /is invalid: freight: must be empty \(freight is kept in freight\/<warehouse>\.json\)/
     ],
     ['a freight "folder" that is a file', { freight: 'x' }, /freight on branch .* is not a folder/],
+    [
+      'repoURLs naming something that is not an artifact kind',
+      {
+        'freight/api.json': JSON.stringify({
+          origin: { kind: 'Warehouse', name: 'api' },
+          repoURLs: { images: 'ghcr.io/example/api', secrets: 'x' },
+          freight: { [f.name]: record }
+        })
+      },
+      /freight\/api\.json .* is corrupt: repoURLs has an unexpected member "secrets"/
+    ],
+    [
+      'a repoURLs value that is not a string',
+      {
+        'freight/api.json': JSON.stringify({
+          origin: { kind: 'Warehouse', name: 'api' },
+          repoURLs: { images: ['ghcr.io/example/api'] },
+          freight: { [f.name]: record }
+        })
+      },
+      /is corrupt: repoURLs\.images must be a non-empty string/
+    ],
+    [
+      'a control character in repoURLs',
+      {
+        'freight/api.json': JSON.stringify({
+          origin: { kind: 'Warehouse', name: 'api' },
+          repoURLs: { images: 'ghcr.io/example/api\u001b[2J' },
+          freight: {
+            [f.name]: { ...record, images: record.images.map(({ repoURL: _r, ...i }) => i) }
+          }
+        })
+      },
+      /is invalid: freight\.[0-9a-f]{40}\.images\[0\]\.repoURL: contains a control character/
+    ],
+    [
+      'an artifact without a repoURL and none named for its kind',
+      {
+        'freight/api.json': fileOf('api', {
+          [f.name]: { ...record, images: record.images.map(({ repoURL: _r, ...i }) => i) }
+        })
+      },
+      /is invalid: freight\.[0-9a-f]{40}\.images\[0\]\.repoURL: /
+    ],
     [
       'freight files next to a version-1 state.json',
       {

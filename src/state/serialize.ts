@@ -21,7 +21,10 @@ type Json = Record<string, unknown>
 export const isEmptyObject = (v: unknown) => isJsonObject(v) && Object.keys(v).length === 0
 const isEmptyArray = (v: unknown) => Array.isArray(v) && v.length === 0
 
-const FREIGHT_LISTS = ['commits', 'images', 'charts'] as const
+export const FREIGHT_LISTS = ['commits', 'images', 'charts'] as const
+export type FreightList = (typeof FREIGHT_LISTS)[number]
+/** The repository URL a warehouse file's artifacts of each kind have unless they name another. */
+export type ImpliedRepoURLs = Partial<Record<FreightList, string>>
 const FREIGHT_STATUS_MAPS = ['currentlyIn', 'verifiedIn', 'approvedFor', 'metadata'] as const
 /** Top-level members written one record per line. */
 const RECORD_MAPS = new Set(['freight', 'stages', 'promotions', 'warehouses'])
@@ -34,12 +37,28 @@ function isPlainWarehouseOrigin(v: unknown): boolean {
   return keys.length === 2 && v.kind === 'Warehouse' && typeof v.name === 'string'
 }
 
-function trimFreight(key: string, v: unknown, impliedOrigin: boolean): unknown {
+function withoutRepoURL(item: unknown, implied: string | undefined): unknown {
+  if (implied === undefined || !isJsonObject(item) || item.repoURL !== implied) return item
+  const { repoURL: _implied, ...rest } = item
+  return rest
+}
+
+function trimFreight(
+  key: string,
+  v: unknown,
+  impliedOrigin: boolean,
+  impliedRepoURLs: ImpliedRepoURLs
+): unknown {
   if (!isJsonObject(v)) return v
   const f = { ...v }
   if (f.name === key) delete f.name
   if (impliedOrigin && isPlainWarehouseOrigin(f.origin)) delete f.origin
-  for (const k of FREIGHT_LISTS) if (isEmptyArray(f[k])) delete f[k]
+  for (const k of FREIGHT_LISTS) {
+    const list = f[k]
+    if (isEmptyArray(list)) delete f[k]
+    else if (impliedRepoURLs[k] !== undefined && Array.isArray(list))
+      f[k] = list.map((item) => withoutRepoURL(item, impliedRepoURLs[k]))
+  }
   if (isJsonObject(f.status)) {
     const status = { ...f.status }
     for (const k of FREIGHT_STATUS_MAPS) if (isEmptyObject(status[k])) delete status[k]
@@ -76,7 +95,8 @@ function compareTopKeys(a: string, b: string): number {
  * read. Only valid for objects that are not mutated afterwards (the store's documents are frozen).
  */
 export class StateSerializer {
-  private readonly lines = new WeakMap<object, string>()
+  private lines = new WeakMap<object, string>()
+  private impliedRepoURLs: ImpliedRepoURLs | undefined
 
   /**
    * `impliedOrigin`: freight records leave out their origin (a warehouse file's records all share
@@ -84,12 +104,27 @@ export class StateSerializer {
    */
   constructor(private readonly options: { impliedOrigin?: boolean } = {}) {}
 
+  /**
+   * From now on freight artifacts whose repoURL is the one given for their kind leave it out
+   * (a warehouse file names them once; the reader puts them back). Lines remembered under other
+   * URLs are forgotten; the first call keeps the lines of the text this serializer parsed, which
+   * was written under these URLs.
+   */
+  useImpliedRepoURLs(urls: ImpliedRepoURLs): void {
+    const before = this.impliedRepoURLs
+    if (before && FREIGHT_LISTS.every((k) => before[k] === urls[k])) return
+    if (before) this.lines = new WeakMap()
+    this.impliedRepoURLs = { ...urls }
+  }
+
   private line(section: string, key: string, value: unknown): string {
     if (value === null || typeof value !== 'object') return compact(value ?? null)
     let line = this.lines.get(value)
     if (line === undefined) {
       line = compact(
-        section === 'freight' ? trimFreight(key, value, !!this.options.impliedOrigin) : value
+        section === 'freight'
+          ? trimFreight(key, value, !!this.options.impliedOrigin, this.impliedRepoURLs ?? {})
+          : value
       )
       this.lines.set(value, line)
     }
