@@ -50,7 +50,8 @@ function fromImageRepo(f: ReturnType<typeof makeFreight>, repoURL: string) {
 }
 
 /** Record lines of a freight file. */
-const recordLines = (text: string) => text.split('\n').filter((l) => /^ {4}"[0-9a-f]{40}": \{/.test(l))
+const recordLines = (text: string) =>
+  text.split('\n').filter((l) => /^ {4}"[0-9a-f]{40}": \{/.test(l))
 
 describe('freight kept as one file per warehouse', () => {
   it('writes state.json without freight and freight/<warehouse>.json without names or origins', async () => {
@@ -137,30 +138,27 @@ describe('freight kept as one file per warehouse', () => {
   it.each([
     ['the store that wrote the file', false],
     ['a store that read the file', true]
-  ])(
-    'a record keeps its repoURL when the most common one changes (%s)',
-    async (_name, fresh) => {
-      const { repo, open } = setup()
-      const writer = open()
-      const first = makeFreight('api', 1)
-      await writer.update(withFreight(first))
-      const store = fresh ? open() : writer
-      if (fresh) await store.read()
-      // Three freight from a mirror make it the file's common image repository.
-      const mirrored = [2, 3, 4].map((n) =>
-        fromImageRepo(makeFreight('api', n), 'mirror.example.com/api')
-      )
-      const res = await store.update(withFreight(...mirrored))
-      const text = showFile(repo.bare, BRANCH, 'freight/api.json')!
-      expect(text).toContain('"images":"mirror.example.com/api"')
-      expect(recordLines(text).find((l) => l.includes(first.name))).toContain(
-        '"repoURL":"ghcr.io/example/api"'
-      )
-      const read = await open().read()
-      expect(read.freight[first.name].images[0].repoURL).toBe('ghcr.io/example/api')
-      expect(read).toEqual(JSON.parse(JSON.stringify(res.state)))
-    }
-  )
+  ])('a record keeps its repoURL when the most common one changes (%s)', async (_name, fresh) => {
+    const { repo, open } = setup()
+    const writer = open()
+    const first = makeFreight('api', 1)
+    await writer.update(withFreight(first))
+    const store = fresh ? open() : writer
+    if (fresh) await store.read()
+    // Three freight from a mirror make it the file's common image repository.
+    const mirrored = [2, 3, 4].map((n) =>
+      fromImageRepo(makeFreight('api', n), 'mirror.example.com/api')
+    )
+    const res = await store.update(withFreight(...mirrored))
+    const text = showFile(repo.bare, BRANCH, 'freight/api.json')!
+    expect(text).toContain('"images":"mirror.example.com/api"')
+    expect(recordLines(text).find((l) => l.includes(first.name))).toContain(
+      '"repoURL":"ghcr.io/example/api"'
+    )
+    const read = await open().read()
+    expect(read.freight[first.name].images[0].repoURL).toBe('ghcr.io/example/api')
+    expect(read).toEqual(JSON.parse(JSON.stringify(res.state)))
+  })
 
   it('removes the file of a warehouse left without freight, and the folder when none is left', async () => {
     const { repo, open } = setup()
