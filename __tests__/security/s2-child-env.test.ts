@@ -81,9 +81,17 @@ describe('childEnv', () => {
     const env = gitEnv({ token: 'ghp_perRemoteToken123', urlPrefix: 'https://git.example/' })
     expect(env.GIT_TERMINAL_PROMPT).toBe('0')
     expect(env.GIT_CONFIG_NOSYSTEM).toBe('1')
-    expect(env.GIT_CONFIG_COUNT).toBe('2')
-    expect(env.GIT_CONFIG_KEY_1).toBe('http.https://git.example/.extraheader')
-    expect(env.GIT_CONFIG_VALUE_1).toMatch(/^AUTHORIZATION: basic /)
+    const config = Array.from({ length: Number(env.GIT_CONFIG_COUNT) }, (_, i) => [
+      env[`GIT_CONFIG_KEY_${i}`],
+      env[`GIT_CONFIG_VALUE_${i}`]
+    ])
+    expect(config).toEqual([
+      ['maintenance.auto', 'false'],
+      ['gc.auto', '0'],
+      // An empty value first drops headers configured elsewhere (actions/checkout's).
+      ['http.https://git.example/.extraheader', ''],
+      ['http.https://git.example/.extraheader', expect.stringMatching(/^AUTHORIZATION: basic /)]
+    ])
     expectNoSecret(JSON.stringify(env))
   })
 })

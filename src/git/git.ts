@@ -27,14 +27,26 @@ const GIT_SETTINGS: Readonly<Record<string, string>> = {
 }
 
 /**
+ * Config every git command of Waybill's runs with: no automatic maintenance. Git otherwise starts
+ * `git maintenance run --auto` (and through it `git gc --auto`) after a commit, fetch or merge: two
+ * more processes each time, and now and then a repack in the middle of a promotion, in checkouts
+ * that a runner throws away.
+ */
+const GIT_CONFIG: ReadonlyArray<[string, string]> = [
+  ['maintenance.auto', 'false'],
+  ['gc.auto', '0']
+]
+
+/**
  * The whole environment of one git process: the minimal environment every child gets (childEnv:
  * no action inputs, no tokens), git's own safe settings (GIT_SETTINGS, which `extra` may
- * override), `extra`, and the credential header for this remote as GIT_CONFIG_* pairs.
+ * override), `extra`, and GIT_CONFIG and the credential header for this remote as GIT_CONFIG_*
+ * pairs.
  */
 export function gitEnv(credentials?: GitCredentials, extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env = childEnv(extra)
   for (const [k, v] of Object.entries(GIT_SETTINGS)) if (extra?.[k] === undefined) env[k] = v
-  const pairs: Array<[string, string]> = []
+  const pairs: Array<[string, string]> = [...GIT_CONFIG]
   if (credentials?.token) {
     registerSecret(credentials.token)
     const basic = Buffer.from(
@@ -53,7 +65,7 @@ export function gitEnv(credentials?: GitCredentials, extra?: NodeJS.ProcessEnv):
     env[`GIT_CONFIG_KEY_${base + i}`] = k
     env[`GIT_CONFIG_VALUE_${base + i}`] = v
   })
-  if (pairs.length) env.GIT_CONFIG_COUNT = String(base + pairs.length)
+  env.GIT_CONFIG_COUNT = String(base + pairs.length)
   return env
 }
 

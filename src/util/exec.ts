@@ -68,6 +68,8 @@ const INHERITED = new Set([
   'GIT_SSL_CAINFO',
   'GIT_SSL_CAPATH',
   'XDG_CONFIG_HOME',
+  // Where the user's global Git config is when not under HOME or XDG_CONFIG_HOME.
+  'GIT_CONFIG_GLOBAL',
   'XDG_CACHE_HOME',
   'XDG_DATA_HOME',
   'SSH_AUTH_SOCK',
