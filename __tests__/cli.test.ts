@@ -9,6 +9,8 @@ describe('waybill CLI', () => {
   it('prints its version', () => {
     const out = execFileSync('node', nodeArgs(cli, 'version'), { encoding: 'utf8' })
     expect(out.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+    for (const flag of ['--version', '-v'])
+      expect(execFileSync('node', nodeArgs(cli, flag), { encoding: 'utf8' })).toBe(out)
   })
   it('exits 2 on an unknown command and names it', () => {
     const res = spawnSync('node', nodeArgs(cli, 'frobnicate'), { encoding: 'utf8' })

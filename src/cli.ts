@@ -43,7 +43,9 @@ export async function runCli(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env
 ): Promise<number> {
-  const [name, ...rest] = argv
+  const [given, ...rest] = argv
+  // The flags most CLIs answer, for the command that does it.
+  const name = given === '--version' || given === '-v' ? 'version' : given
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n')
     return name ? 0 : 2
