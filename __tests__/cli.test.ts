@@ -17,6 +17,14 @@ describe('waybill CLI', () => {
     expect(res.status).toBe(2)
     expect(res.stderr).toContain("unknown command 'frobnicate'")
   })
+  it('exits 2 on a bare word instead of ignoring it, and says values are flags', () => {
+    const res = spawnSync('node', nodeArgs(cli, 'promote', 'uat', 'brave-otter'), {
+      encoding: 'utf8'
+    })
+    expect(res.status).toBe(2)
+    expect(res.stderr).toContain("waybill promote: unexpected argument 'uat'")
+    expect(res.stderr).toContain('--stage uat --freight brave-otter')
+  })
   it('exits 2 on an unknown flag', () => {
     const res = spawnSync('node', nodeArgs(cli, 'version', '--nope'), {
       encoding: 'utf8'

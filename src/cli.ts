@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { commands } from './commands/index.js'
 import { ConsoleLogger, safeText } from './util/logger.js'
 import { UsageError, errorMessage } from './util/errors.js'
+import { replaceNonPrintable } from './util/text.js'
 import type { Services } from './runtime/services.js'
 import { flagValues, type RawArgs } from './runtime/flags.js'
 import { COMMON_FLAGS, optionsFromFlags, serviceOptionsFromFlags } from './runtime/options.js'
@@ -59,7 +60,13 @@ export async function runCli(
   try {
     const options = { ...COMMON_FLAGS, ...command.flags }
     const parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true })
-    // Positionals are accepted and ignored, as they always were.
+    // Every value is a named flag; a bare word (`promote uat brave-otter`) would otherwise be
+    // dropped without a word and the command run without it.
+    const [stray] = parsed.positionals
+    if (stray !== undefined)
+      throw new Error(
+        `unexpected argument '${replaceNonPrintable(stray)}': values are given as flags (for example --stage uat --freight brave-otter)`
+      )
     values = parsed.values
   } catch (err) {
     process.stderr.write(`waybill ${name}: ${errorMessage(err)}\n\n${commandUsage(name)}\n`)
