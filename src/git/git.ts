@@ -69,17 +69,6 @@ export function gitEnv(credentials?: GitCredentials, extra?: NodeJS.ProcessEnv):
   return env
 }
 
-/**
- * `-c` options that keep a command from starting background maintenance (`git maintenance run
- * --auto` / `gc --auto`) after it: one process less per commit or fetch in a short-lived clone.
- */
-export const NO_AUTO_MAINTENANCE: readonly string[] = [
-  '-c',
-  'gc.auto=0',
-  '-c',
-  'maintenance.auto=false'
-]
-
 /** A commit author or committer. */
 export interface GitIdentity {
   name: string

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { parseAllDocuments } from 'yaml'
-import { gitTry, NO_AUTO_MAINTENANCE, type GitCredentials } from '../../git/git.js'
+import { gitTry, type GitCredentials } from '../../git/git.js'
 import { resolveCommits } from './common.js'
 
 export type ChangeKind = 'added' | 'modified' | 'deleted'
@@ -59,21 +59,10 @@ export async function changedFiles(
     const refspecs = [base.branch, head.branch].map(
       (b) => `+refs/heads/${b}:refs/remotes/origin/${b}`
     )
-    await gitTry(
-      [
-        ...NO_AUTO_MAINTENANCE,
-        'fetch',
-        '-q',
-        '--no-tags',
-        '--end-of-options',
-        'origin',
-        ...refspecs
-      ],
-      {
-        cwd: repoDir,
-        credentials
-      }
-    )
+    await gitTry(['fetch', '-q', '--no-tags', '--end-of-options', 'origin', ...refspecs], {
+      cwd: repoDir,
+      credentials
+    })
     have = await resolveCommits(repoDir, [base.sha, head.sha])
     if (have[0] !== base.sha || have[1] !== head.sha) return undefined
   }

@@ -1,13 +1,7 @@
 import { parseDuration } from '../../util/duration.js'
 import fs from 'node:fs'
 import { z } from 'zod'
-import {
-  gitTry,
-  identityEnv,
-  NO_AUTO_MAINTENANCE,
-  WAYBILL_GIT_IDENTITY,
-  type GitCredentials
-} from '../../git/git.js'
+import { gitTry, identityEnv, WAYBILL_GIT_IDENTITY, type GitCredentials } from '../../git/git.js'
 import type { StepContext } from '../types.js'
 import { confinedPath } from '../../util/paths.js'
 import { WaybillError, trimOutput } from '../../util/errors.js'
@@ -272,7 +266,7 @@ export async function rebaseOnto(
   author: { name: string; email: string },
   extraEnv: NodeJS.ProcessEnv = {}
 ): Promise<void> {
-  const res = await gitTry([...NO_AUTO_MAINTENANCE, 'rebase', '--end-of-options', remoteRef], {
+  const res = await gitTry(['rebase', '--end-of-options', remoteRef], {
     cwd: dir,
     // Rebased commits keep their authors; only the committer is ours.
     env: { GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email, ...extraEnv }
@@ -296,7 +290,6 @@ export async function fetchBranch(
 ): Promise<boolean> {
   const res = await gitTry(
     [
-      ...NO_AUTO_MAINTENANCE,
       'fetch',
       '--no-tags',
       '--end-of-options',

@@ -7,7 +7,6 @@ import {
   git,
   gitTry,
   identityEnv,
-  NO_AUTO_MAINTENANCE,
   WAYBILL_GIT_IDENTITY,
   type GitCredentials
 } from '../../git/git.js'
@@ -176,14 +175,7 @@ export const gitClone = defineStep({
         await git(['config', 'http.sslVerify', 'false'], { cwd: repoDir })
       await git(['config', 'user.name', author.name], { cwd: repoDir })
       await git(['config', 'user.email', author.email], { cwd: repoDir })
-      const fetchArgs = [
-        ...NO_AUTO_MAINTENANCE,
-        'fetch',
-        '-q',
-        '--tags',
-        '--prune',
-        '--no-recurse-submodules'
-      ]
+      const fetchArgs = ['fetch', '-q', '--tags', '--prune', '--no-recurse-submodules']
       if (cfg.blobless) fetchArgs.push('--filter=blob:none')
       const fetched = await gitTry([...fetchArgs, 'origin'], { cwd: repoDir, credentials })
       if (fetched.code !== 0) throw cannotFetch(fetched.stderr)
@@ -241,13 +233,10 @@ export const gitClone = defineStep({
 
       if (co.commit) {
         if (!sha) {
-          const res = await gitTry(
-            [...NO_AUTO_MAINTENANCE, 'fetch', '-q', '--end-of-options', 'origin', co.commit],
-            {
-              cwd: repoDir,
-              credentials
-            }
-          )
+          const res = await gitTry(['fetch', '-q', '--end-of-options', 'origin', co.commit], {
+            cwd: repoDir,
+            credentials
+          })
           if (res.code === 0) sha = (await resolveCommits(repoDir, [co.commit]))[0]
           if (!sha)
             throw new ConfigFieldError(

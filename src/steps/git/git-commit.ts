@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { defineStep } from '../define.js'
-import { git, gitTry, NO_AUTO_MAINTENANCE } from '../../git/git.js'
+import { git, gitTry } from '../../git/git.js'
 import type { StepResult } from '../types.js'
 import { WaybillError, trimOutput } from '../../util/errors.js'
 import { redact } from '../../util/logger.js'
@@ -33,7 +33,7 @@ export const gitCommit = defineStep({
     await git(['add', '-A', '.'], { cwd: dir })
     const env = { ...commitEnv(author, ctx), ...gnupgEnvFor(wt.commonDir) }
     // On an unborn branch an empty commit is still made (the branch must exist to be pushed).
-    const args = [...NO_AUTO_MAINTENANCE, 'commit', '-q', '--no-verify', '-F', '-']
+    const args = ['commit', '-q', '--no-verify', '-F', '-']
     if (!wt.head) args.push('--allow-empty')
     if (cfg.author?.signingKey)
       ctx.logger.warn('git-commit author.signingKey is deprecated and ignored: set it on git-clone')
