@@ -103,11 +103,44 @@ export async function git(args: readonly string[], opts: GitOptions = {}): Promi
 }
 
 /** Runs git and returns its stdout as bytes (for binary output such as `cat-file --batch`). */
-export async function gitBytes(args: readonly string[], opts: GitOptions = {}): Promise<Buffer> {
+async function gitBytes(args: readonly string[], opts: GitOptions = {}): Promise<Buffer> {
   const { credentials, env, ...rest } = opts
   gitStats.spawned++
   const res = await runTool('git', args, { ...rest, env: gitEnv(credentials, env) })
   return res.stdoutBytes ?? Buffer.from(res.stdout, 'utf8')
+}
+
+/** An object as `git cat-file --batch` prints it: its type and its exact bytes. */
+export interface GitObject {
+  type: string
+  content: Buffer
+}
+
+/**
+ * Reads objects (IDs, or `<commit>:<path>` names) with one `git cat-file --batch`, byte for byte,
+ * keyed by the name asked for; names git cannot resolve are left out. Throws when git fails.
+ */
+export async function catFileBatch(
+  names: readonly string[],
+  opts: GitOptions = {}
+): Promise<Map<string, GitObject>> {
+  const objects = new Map<string, GitObject>()
+  if (names.length === 0) return objects
+  if (names.some((n) => /[\n\r]/.test(n)))
+    throw new Error('git cat-file --batch: an object name holds a line break')
+  const bytes = await gitBytes(['cat-file', '--batch'], { ...opts, input: names.join('\n') + '\n' })
+  let pos = 0
+  for (const name of names) {
+    const eol = bytes.indexOf(0x0a, pos)
+    if (eol < 0) break
+    const header = /^[0-9a-f]+ (\w+) (\d+)$/.exec(bytes.subarray(pos, eol).toString('utf8'))
+    pos = eol + 1
+    if (!header) continue // `<name> missing` or `<name> ambiguous`: no content follows
+    const size = Number(header[2])
+    objects.set(name, { type: header[1], content: bytes.subarray(pos, pos + size) })
+    pos += size + 1
+  }
+  return objects
 }
 
 /** Like git() but returns exit code and output instead of throwing. */

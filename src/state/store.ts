@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
-import { git, gitBytes, gitTry, WAYBILL_GIT_IDENTITY, type GitCredentials } from '../git/git.js'
+import {
+  catFileBatch,
+  git,
+  gitTry,
+  WAYBILL_GIT_IDENTITY,
+  type GitCredentials,
+  type GitObject
+} from '../git/git.js'
 import { sleep } from '../util/sleep.js'
 import { hasControlCharacter, replaceNonPrintable } from '../util/text.js'
 import { WaybillError, trimOutput } from '../util/errors.js'
@@ -445,8 +452,8 @@ export class StateStore {
     const unparsed = [...freightRefs]
       .filter(([warehouse, ref]) => !this.freightByBlob.has(parsedFileKey(warehouse, ref.id)))
       .map(([, ref]) => ref.id)
-    const blobs = await this.readBlobs([file.id, ...unparsed])
-    const stateBlob = blobs.get(file.id)
+    const blobs = await catFileBatch([file.id, ...unparsed], this.gitOpts())
+    const stateBlob = blobs.get(file.id)?.content
     if (!stateBlob) throw new WaybillError(`could not read ${where}`, hint)
     const blobText = stateBlob.toString('utf8')
     let doc: unknown
@@ -514,7 +521,7 @@ export class StateStore {
    */
   private parseFreightFiles(
     files: Map<string, BlobRef>,
-    blobs: Map<string, Buffer>,
+    blobs: Map<string, GitObject>,
     at: string,
     hint: string
   ): {
@@ -533,7 +540,7 @@ export class StateStore {
       const cacheKey = parsedFileKey(warehouse, id)
       let records = this.freightByBlob.get(cacheKey)
       if (!records) {
-        const text = blobs.get(id)?.toString('utf8')
+        const text = blobs.get(id)?.content.toString('utf8')
         if (text === undefined) throw new WaybillError(`could not read ${name}`, hint)
         texts.push(text)
         try {
@@ -550,28 +557,6 @@ export class StateStore {
       }
     }
     return { freight, files, texts, parsed }
-  }
-
-  /** Contents of blobs by ID, in one `git cat-file --batch`. */
-  private async readBlobs(ids: string[]): Promise<Map<string, Buffer>> {
-    const out = new Map<string, Buffer>()
-    if (ids.length === 0) return out
-    const bytes = await gitBytes(['cat-file', '--batch'], {
-      ...this.gitOpts(),
-      input: ids.join('\n') + '\n'
-    })
-    let pos = 0
-    while (pos < bytes.length) {
-      const eol = bytes.indexOf(0x0a, pos)
-      if (eol < 0) break
-      const header = bytes.subarray(pos, eol).toString('utf8').split(' ')
-      pos = eol + 1
-      if (header[1] === 'missing' || header.length !== 3) continue
-      const size = Number(header[2])
-      out.set(header[0], bytes.subarray(pos, pos + size))
-      pos += size + 1
-    }
-    return out
   }
 
   private async entries(snap: Snapshot): Promise<TreeEntry[]> {

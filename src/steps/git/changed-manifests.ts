@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { parseAllDocuments } from 'yaml'
-import { gitTry, type GitCredentials } from '../../git/git.js'
+import { catFileBatch, gitTry, type GitCredentials, type GitObject } from '../../git/git.js'
 import { resolveCommits } from './common.js'
 
 export type ChangeKind = 'added' | 'modified' | 'deleted'
@@ -91,29 +91,15 @@ export async function changedFiles(
   const wanted = files
     .filter((f) => isManifestPath(f.path) && !/[\n\r]/.test(f.path))
     .slice(0, MAX_PARSED_FILES)
-  if (wanted.length) {
-    const res = await gitTry(['cat-file', '--batch'], {
-      cwd: repoDir,
-      input: wanted
-        .map((f) => `${f.change === 'deleted' ? base.sha : head.sha}:${f.path}\n`)
-        .join('')
-    })
-    // Sizes are in bytes: back to the bytes git wrote (manifests are UTF-8 text).
-    const out = Buffer.from(res.stdout, 'utf8')
-    let pos = 0
-    for (const f of wanted) {
-      const nl = out.indexOf(10, pos)
-      if (nl < 0) break
-      const header = out.subarray(pos, nl).toString('utf8')
-      pos = nl + 1
-      if (header.endsWith(' missing')) continue
-      const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header)
-      if (!m) break // out of step (not UTF-8 content): list the rest by path only
-      const size = Number(m[2])
-      if (m[1] === 'blob' && size <= MAX_PARSE_BYTES)
-        f.resources = resourcesIn(out.subarray(pos, pos + size).toString('utf8'))
-      pos += size + 1
-    }
+  const objectName = (f: ChangedFile) => `${f.change === 'deleted' ? base.sha : head.sha}:${f.path}`
+  // Best effort: the list still names every file when the contents cannot be read.
+  const objects = await catFileBatch(wanted.map(objectName), { cwd: repoDir }).catch(
+    () => new Map<string, GitObject>()
+  )
+  for (const f of wanted) {
+    const o = objects.get(objectName(f))
+    if (o?.type === 'blob' && o.content.length <= MAX_PARSE_BYTES)
+      f.resources = resourcesIn(o.content.toString('utf8'))
   }
   return files
 }
