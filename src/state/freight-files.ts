@@ -44,6 +44,16 @@ export function freightByWarehouse(freight: Record<string, Freight>): Map<string
   return groups
 }
 
+/** The records of `keys` in a freight map (the same objects). */
+export function pickFreight(
+  freight: Record<string, Freight>,
+  keys: readonly string[]
+): Record<string, Freight> {
+  const out: Record<string, Freight> = {}
+  for (const key of keys) out[key] = freight[key]
+  return out
+}
+
 /**
  * Warehouses whose freight records differ between two states, compared by identity: a draft
  * hands back the very same (frozen) record for everything a mutator did not touch.
@@ -125,8 +135,7 @@ export class FreightFileSerializer {
   private readonly serializers = new Map<string, StateSerializer>()
 
   serialize(warehouse: string, freight: Record<string, Freight>, keys: string[]): string {
-    const records: Record<string, Freight> = {}
-    for (const key of keys) records[key] = freight[key]
+    const records = pickFreight(freight, keys)
     const repoURLs = commonRepoURLs(Object.values(records))
     let serializer = this.serializers.get(warehouse)
     if (!serializer) {

@@ -24,6 +24,7 @@ import {
   changedWarehouses,
   freightByWarehouse,
   freightFileName,
+  pickFreight,
   warehouseOfFile
 } from './freight-files.js'
 
@@ -254,7 +255,7 @@ export class StateStore {
             freightFiles.set(warehouse, { id, size: Buffer.byteLength(content, 'utf8') })
             this.freightByBlob.set(
               parsedFileKey(warehouse, id),
-              pick(next.freight, groups.get(warehouse) ?? [])
+              pickFreight(next.freight, groups.get(warehouse) ?? [])
             )
           }
         }
@@ -737,13 +738,6 @@ function inFreightFile(
 
 /** Where parsed freight files are remembered: a file's warehouse and its blob. */
 const parsedFileKey = (warehouse: string, blob: string) => `${warehouse}\0${blob}`
-
-/** The records of `keys` in a freight map (the same objects). */
-function pick(freight: Record<string, Freight>, keys: readonly string[]): Record<string, Freight> {
-  const out: Record<string, Freight> = {}
-  for (const key of keys) out[key] = freight[key]
-  return out
-}
 
 function checkFileName(name: string): void {
   const parts = name.split('/')
